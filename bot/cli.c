@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT
+ * Command-line parsing and dispatch to the commands. */
+#include "bot/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tabelbot <command> [options]\n"
+    "commands:\n"
+    "  serve [--config FILE]          run the service\n"
+    "  migrate [--config FILE]        create or upgrade the database schema\n"
+    "  import [--config FILE] FILE    load a tabelbot-registry/1 file\n"
+    "  chat [--config FILE]           talk to the bot in this terminal\n"
+    "  version                        print the version\n"
+    "  --help                         this text\n";
+
+int bot_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "tabelbot: missing command (try --help)\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "version") == 0) {
+        printf("tabelbot %s\n", TABELBOT_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "tabelbot: unknown command '%s' (try --help)\n", argv[1]);
+    return 2;
+}
