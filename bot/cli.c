@@ -2,6 +2,8 @@
  * Command-line parsing and dispatch to the commands. */
 #include "bot/cli.h"
 
+#include "bot/commands.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +30,20 @@ int bot_cli_main(int argc, char **argv)
     if (strcmp(argv[1], "version") == 0) {
         printf("tabelbot %s\n", TABELBOT_VERSION);
         return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+    } commands[] = {
+        {"serve", bot_cmd_serve},
+        {"migrate", bot_cmd_migrate},
+        {"import", bot_cmd_import},
+        {"chat", bot_cmd_chat},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            return commands[i].run(argc - 2, argv + 2);
+        }
     }
     fprintf(stderr, "tabelbot: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
