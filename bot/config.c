@@ -49,7 +49,6 @@ void bot_config_defaults(struct bot_config *cfg)
     snprintf(cfg->contact_centre.phone, sizeof cfg->contact_centre.phone, "8 (727) 339-72-22");
     snprintf(cfg->contact_centre.whatsapp, sizeof cfg->contact_centre.whatsapp,
              "8 (747) 339-72-22");
-    snprintf(cfg->contact_centre.hours, sizeof cfg->contact_centre.hours,
-             "Mon-Fri 09:00-18:00");
+    snprintf(cfg->contact_centre.hours, sizeof cfg->contact_centre.hours, "Mon-Fri 09:00-18:00");
     snprintf(cfg->dev.code_sink, sizeof cfg->dev.code_sink, "none");
 }

@@ -12,8 +12,8 @@
 
 #include "core/err.h"
 
-#define BOT_CFG_STR 256
-#define BOT_CFG_URL 512
+#define BOT_CFG_STR           256
+#define BOT_CFG_URL           512
 #define BOT_CFG_MAX_TEMPLATES 16
 
 struct bot_config {
@@ -31,19 +31,19 @@ struct bot_config {
         char path[BOT_CFG_STR]; /* "tabelbot.db" in the working folder */
     } database;
     struct {
-        char utc_offset[8];    /* "+05:00" */
-        int utc_offset_s;      /* derived */
-        int window_first_day;  /* 1 */
-        int window_last_day;   /* 10 */
-        int quiet_start_hour;  /* 21 */
-        int quiet_end_hour;    /* 9 */
+        char utc_offset[8];   /* "+05:00" */
+        int utc_offset_s;     /* derived */
+        int window_first_day; /* 1 */
+        int window_last_day;  /* 10 */
+        int quiet_start_hour; /* 21 */
+        int quiet_end_hour;   /* 9 */
     } time;
     struct {
         char level[16]; /* "info" */
     } log;
     struct {
-        int idle_timeout_s;         /* 1800 */
-        char consent_version[16];   /* "2026-11" */
+        int idle_timeout_s;       /* 1800 */
+        char consent_version[16]; /* "2026-11" */
     } dialog;
     struct {
         int ttl_s;                  /* 300 */
@@ -54,11 +54,11 @@ struct bot_config {
         int max_global_per_hour;    /* 10000 */
     } otp;
     struct {
-        int max_attempts;        /* 8, then dead-letter */
-        int base_backoff_ms;     /* 1000 */
-        int max_backoff_ms;      /* 300000 */
-        int max_in_flight;       /* 64 */
-        int request_timeout_ms;  /* 15000 */
+        int max_attempts;       /* 8, then dead-letter */
+        int base_backoff_ms;    /* 1000 */
+        int max_backoff_ms;     /* 300000 */
+        int max_in_flight;      /* 64 */
+        int request_timeout_ms; /* 15000 */
     } outbox;
     struct {
         bool enabled;
@@ -110,8 +110,8 @@ void bot_config_defaults(struct bot_config *cfg);
 /** Loads defaults, then `path` (NULL: no file), then environment overrides (envp: NULL-terminated
  * "K=V" array, normally `environ`), then validates. On failure returns CORE_ECONFIG and writes
  * one line ("file:line:col: key: why") into err (err_len >= 256 recommended). */
-CORE_NODISCARD int bot_config_load(const char *path, char *const *envp, struct bot_config *cfg,
-                                   char *err, size_t err_len);
+CORE_NODISCARD int bot_config_load(
+    const char *path, char *const *envp, struct bot_config *cfg, char *err, size_t err_len);
 
 /** Wipes secrets (tokens, passwords) with sodium_memzero-equivalent volatile writes. */
 void bot_config_wipe(struct bot_config *cfg);

@@ -6,7 +6,7 @@
 #define CORE_ERR_H
 
 #if defined(__GNUC__) || defined(__clang__)
-#define CORE_NODISCARD __attribute__((warn_unused_result))
+#define CORE_NODISCARD         __attribute__((warn_unused_result))
 #define CORE_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define CORE_NODISCARD

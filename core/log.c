@@ -37,8 +37,8 @@ void core_log_set_sink(core_log_sink_fn sink, void *ctx)
     log_sink_ctx = ctx;
 }
 
-static size_t format_prefix(char *line, size_t cap, enum core_log_level level, const char *module,
-                            const char *event)
+static size_t format_prefix(
+    char *line, size_t cap, enum core_log_level level, const char *module, const char *event)
 {
     struct timespec now;
     struct tm utc;
@@ -53,8 +53,8 @@ static size_t format_prefix(char *line, size_t cap, enum core_log_level level, c
     return (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-void core_log_emit(enum core_log_level level, const char *module, const char *event,
-                   const char *fields_fmt, ...)
+void core_log_emit(
+    enum core_log_level level, const char *module, const char *event, const char *fields_fmt, ...)
 {
     char line[2048];
     size_t used = format_prefix(line, sizeof line, level, module, event);

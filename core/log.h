@@ -30,13 +30,16 @@ CORE_NODISCARD int core_log_level_parse(const char *text, enum core_log_level *o
 void core_log_set_sink(core_log_sink_fn sink, void *ctx);
 
 /** Formats and emits one line. `fields` is printf-style key=value text. Use the macros. */
-void core_log_emit(enum core_log_level level, const char *module, const char *event,
-                   const char *fields_fmt, ...) CORE_PRINTF(4, 5);
+void core_log_emit(enum core_log_level level,
+                   const char *module,
+                   const char *event,
+                   const char *fields_fmt,
+                   ...) CORE_PRINTF(4, 5);
 
-#define CORE_LOG(level, event, ...)                                                              \
-    do {                                                                                         \
-        if ((level) <= core_log_threshold)                                                       \
-            core_log_emit((level), LOG_MODULE, (event), __VA_ARGS__);                            \
+#define CORE_LOG(level, event, ...)                                                                \
+    do {                                                                                           \
+        if ((level) <= core_log_threshold)                                                         \
+            core_log_emit((level), LOG_MODULE, (event), __VA_ARGS__);                              \
     } while (0)
 
 #define LOG_ERROR(event, ...) CORE_LOG(CORE_LOG_ERROR, event, __VA_ARGS__)

@@ -29,19 +29,19 @@ enum core_inbound_kind {
     CORE_IN_COMMAND = 3, /* /start and friends (text holds the command without '/') */
 };
 
-#define CORE_USER_ID_MAX  64
-#define CORE_EXT_ID_MAX   96
-#define CORE_TEXT_MAX     2048
+#define CORE_USER_ID_MAX   64
+#define CORE_EXT_ID_MAX    96
+#define CORE_TEXT_MAX      2048
 #define CORE_OPTION_ID_MAX 48
-#define CORE_PHONE_MAX    20
+#define CORE_PHONE_MAX     20
 
 struct core_inbound {
     enum core_channel channel;
-    char user_id[CORE_USER_ID_MAX];     /* channel-scoped chat/user id */
-    char external_id[CORE_EXT_ID_MAX];  /* for dedup: update_id, wamid, MessageSid */
+    char user_id[CORE_USER_ID_MAX];    /* channel-scoped chat/user id */
+    char external_id[CORE_EXT_ID_MAX]; /* for dedup: update_id, wamid, MessageSid */
     enum core_inbound_kind kind;
-    char text[CORE_TEXT_MAX];           /* UTF-8, may be empty */
-    char button_id[CORE_OPTION_ID_MAX]; /* for CORE_IN_BUTTON */
+    char text[CORE_TEXT_MAX];            /* UTF-8, may be empty */
+    char button_id[CORE_OPTION_ID_MAX];  /* for CORE_IN_BUTTON */
     char verified_phone[CORE_PHONE_MAX]; /* E.164 when the channel vouches for it, else "" */
     int64_t at;                          /* unix seconds when the channel received it */
 };
@@ -59,8 +59,8 @@ enum core_expect {
 #define CORE_OPTION_LABEL_MAX  128
 
 struct core_option {
-    char id[CORE_OPTION_ID_MAX];        /* stable ASCII id, e.g. "lang:kk", "child:ch-0001" */
-    char label[CORE_OPTION_LABEL_MAX];  /* localized UTF-8 label */
+    char id[CORE_OPTION_ID_MAX];       /* stable ASCII id, e.g. "lang:kk", "child:ch-0001" */
+    char label[CORE_OPTION_LABEL_MAX]; /* localized UTF-8 label */
 };
 
 struct core_reply {

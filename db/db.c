@@ -250,9 +250,8 @@ int db_migrate(struct db *db, int *from, int *to)
     }
     *from = version;
     if (version > db__migration_count) {
-        snprintf(db->error, sizeof db->error,
-                 "database schema %d is newer than this binary (%d)", version,
-                 db__migration_count);
+        snprintf(db->error, sizeof db->error, "database schema %d is newer than this binary (%d)",
+                 version, db__migration_count);
         return CORE_ESTATE;
     }
     for (int i = version; i < db__migration_count; i++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * Shared internals of db/: the statement cache and sqlite-code translation. Only the .c files of db/ include
- * this (and sqlite3.h). */
+ * Shared internals of db/: the statement cache and sqlite-code translation. Only the .c files of
+ * db/ include this (and sqlite3.h). */
 #ifndef DB_DB_INT_H
 #define DB_DB_INT_H
 

@@ -51,7 +51,7 @@ static const char *const migration_1[] = {
     "CREATE TABLE contacts ("
     "  id INTEGER PRIMARY KEY,"
     "  channel TEXT NOT NULL,"
-    "  user_hash BLOB NOT NULL,"  /* keyed hash of the channel-scoped user id */
+    "  user_hash BLOB NOT NULL,"   /* keyed hash of the channel-scoped user id */
     "  address_enc BLOB NOT NULL," /* the channel-scoped user id (for SMS: the phone) */
     "  parent_id INTEGER REFERENCES parents(id) ON DELETE SET NULL,"
     "  language TEXT,"

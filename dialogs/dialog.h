@@ -24,14 +24,14 @@ enum dlg_lang { DLG_LANG_KK = 0, DLG_LANG_RU = 1, DLG_LANG_EN = 2, DLG_LANG_COUN
 const char *dlg_lang_code(enum dlg_lang lang);
 int dlg_lang_parse(const char *code);
 
-#define DLG_NAME_MAX      96
-#define DLG_ID_MAX        48
-#define DLG_DAYS_MAX      32 /* one char a day + NUL */
-#define DLG_MAX_CHILDREN  8
-#define DLG_MAX_MONTHS    12
-#define DLG_RECEIPT_MAX   32
-#define DLG_REASON_MAX    512
-#define DLG_DAYLIST_MAX   128
+#define DLG_NAME_MAX     96
+#define DLG_ID_MAX       48
+#define DLG_DAYS_MAX     32 /* one char a day + NUL */
+#define DLG_MAX_CHILDREN 8
+#define DLG_MAX_MONTHS   12
+#define DLG_RECEIPT_MAX  32
+#define DLG_REASON_MAX   512
+#define DLG_DAYLIST_MAX  128
 
 struct dlg_person {
     char surname[DLG_NAME_MAX];
@@ -52,14 +52,14 @@ struct dlg_child {
     char given_name[DLG_NAME_MAX];
     char surname[DLG_NAME_MAX];
     char voucher_number[DLG_ID_MAX];
-    bool voucher_cancelled;              /* cancelled in the registry */
+    bool voucher_cancelled;                 /* cancelled in the registry */
     char kindergarten[DLG_LANG_COUNT][160]; /* name per language ("" falls back to ru) */
 };
 
 enum dlg_ts_status { DLG_TS_PENDING = 0, DLG_TS_CONFIRMED = 1, DLG_TS_DISPUTED = 2 };
 
 struct dlg_timesheet {
-    char month[8];          /* YYYY-MM */
+    char month[8];           /* YYYY-MM */
     char days[DLG_DAYS_MAX]; /* P present, A absent, S excused, '-' non-working */
     enum dlg_ts_status status;
     int64_t decided_at; /* unix seconds, 0 when pending */
@@ -67,34 +67,36 @@ struct dlg_timesheet {
 };
 
 enum dlg_match {
-    DLG_MATCH_OK = 0,        /* phone and IIN belong to one voucher holder */
-    DLG_MATCH_NONE = 1,      /* no voucher holder with this phone and IIN */
+    DLG_MATCH_OK = 0,   /* phone and IIN belong to one voucher holder */
+    DLG_MATCH_NONE = 1, /* no voucher holder with this phone and IIN */
 };
 
 /** Read-only access to the registry. Every callback returns 0 or a negative core_err; a
  * callback failure makes dlg_step fail with that code (bot/ then retries the inbox row). */
 struct dlg_registry_view {
     void *ctx;
-    int (*find_holder)(void *ctx, const char *phone_e164, const char *iin, enum dlg_match *match,
+    int (*find_holder)(void *ctx,
+                       const char *phone_e164,
+                       const char *iin,
+                       enum dlg_match *match,
                        struct dlg_parent *out);
     int (*get_parent)(void *ctx, int64_t parent_id, struct dlg_parent *out);
     /** Children of a parent, in a stable order; *count <= max. */
-    int (*children)(void *ctx, int64_t parent_id, struct dlg_child *out, size_t max,
-                    size_t *count);
+    int (*children)(void *ctx, int64_t parent_id, struct dlg_child *out, size_t max, size_t *count);
     /** Timesheets of a child, newest month first; *count <= max. */
-    int (*timesheets)(void *ctx, const char *child_id, struct dlg_timesheet *out, size_t max,
-                      size_t *count);
+    int (*timesheets)(
+        void *ctx, const char *child_id, struct dlg_timesheet *out, size_t max, size_t *count);
 };
 
 struct dlg_config {
-    int utc_offset_s;        /* +05:00 = 18000 */
-    int window_first_day;    /* 1 */
-    int window_last_day;     /* 10: the window closes at 00:00 of the next day */
-    int idle_timeout_s;      /* back to the menu after this much silence (default 1800) */
-    int otp_ttl_s;           /* 300 */
+    int utc_offset_s;          /* +05:00 = 18000 */
+    int window_first_day;      /* 1 */
+    int window_last_day;       /* 10: the window closes at 00:00 of the next day */
+    int idle_timeout_s;        /* back to the menu after this much silence (default 1800) */
+    int otp_ttl_s;             /* 300 */
     int otp_resend_cooldown_s; /* 60 */
-    int otp_max_attempts;    /* 5 */
-    char consent_version[16]; /* the data-policy version parents accept, e.g. "2026-11" */
+    int otp_max_attempts;      /* 5 */
+    char consent_version[16];  /* the data-policy version parents accept, e.g. "2026-11" */
     char contact_phone[24];    /* "8 (727) 339-72-22" as shown to parents */
     char contact_whatsapp[24]; /* "8 (747) 339-72-22" */
 };
@@ -105,19 +107,23 @@ void dlg_config_defaults(struct dlg_config *cfg);
 /* ---- events into the engine ---- */
 
 enum dlg_event_kind {
-    DLG_EV_INBOUND = 0,      /* the parent sent something: `in` */
-    DLG_EV_OTP_SENT = 1,     /* result of DLG_FX_OTP_SEND */
-    DLG_EV_OTP_CHECKED = 2,  /* result of DLG_FX_OTP_VERIFY */
-    DLG_EV_DECIDED = 3,      /* result of DLG_FX_DECIDE */
+    DLG_EV_INBOUND = 0,     /* the parent sent something: `in` */
+    DLG_EV_OTP_SENT = 1,    /* result of DLG_FX_OTP_SEND */
+    DLG_EV_OTP_CHECKED = 2, /* result of DLG_FX_OTP_VERIFY */
+    DLG_EV_DECIDED = 3,     /* result of DLG_FX_DECIDE */
 };
 
-enum dlg_otp_send_result { DLG_OTP_SENT_OK = 0, DLG_OTP_SENT_RATE_LIMITED = 1, DLG_OTP_SENT_FAILED = 2 };
+enum dlg_otp_send_result {
+    DLG_OTP_SENT_OK = 0,
+    DLG_OTP_SENT_RATE_LIMITED = 1,
+    DLG_OTP_SENT_FAILED = 2
+};
 enum dlg_otp_check_result {
     DLG_OTP_MATCH = 0,
-    DLG_OTP_WRONG = 1,   /* attempts_left says how many remain */
+    DLG_OTP_WRONG = 1, /* attempts_left says how many remain */
     DLG_OTP_EXPIRED = 2,
-    DLG_OTP_LOCKED = 3,  /* too many wrong attempts: a new code is needed */
-    DLG_OTP_NONE = 4,    /* no code outstanding */
+    DLG_OTP_LOCKED = 3, /* too many wrong attempts: a new code is needed */
+    DLG_OTP_NONE = 4,   /* no code outstanding */
 };
 enum dlg_decide_result {
     DLG_DECIDE_OK = 0,            /* receipt holds the reference code */
@@ -162,16 +168,16 @@ enum dlg_decision { DLG_DECISION_CONFIRM = 0, DLG_DECISION_DISPUTE = 1 };
 
 struct dlg_effect {
     enum dlg_effect_kind kind;
-    char phone[CORE_PHONE_MAX]; /* OTP_SEND, OTP_VERIFY */
-    char code[8];               /* OTP_VERIFY */
-    int64_t parent_id;          /* LINK */
-    char consent_version[16];   /* LINK */
-    int64_t consent_at;         /* LINK */
-    enum dlg_lang lang;         /* SET_LANGUAGE, OTP_SEND (language of the SMS) */
-    bool on;                    /* SET_REMINDERS */
-    char child_id[DLG_ID_MAX];  /* DECIDE */
-    char month[8];              /* DECIDE */
-    enum dlg_decision decision; /* DECIDE */
+    char phone[CORE_PHONE_MAX];         /* OTP_SEND, OTP_VERIFY */
+    char code[8];                       /* OTP_VERIFY */
+    int64_t parent_id;                  /* LINK */
+    char consent_version[16];           /* LINK */
+    int64_t consent_at;                 /* LINK */
+    enum dlg_lang lang;                 /* SET_LANGUAGE, OTP_SEND (language of the SMS) */
+    bool on;                            /* SET_REMINDERS */
+    char child_id[DLG_ID_MAX];          /* DECIDE */
+    char month[8];                      /* DECIDE */
+    enum dlg_decision decision;         /* DECIDE */
     char days_hash_input[DLG_DAYS_MAX]; /* DECIDE: the days string the parent reviewed */
     char dispute_days[DLG_DAYLIST_MAX]; /* DECIDE dispute: "3,7,15-17" normalised */
     char reason[DLG_REASON_MAX];        /* DECIDE dispute, ESCALATE: free text or reason id */
@@ -211,8 +217,11 @@ enum dlg_lang dlg_state_lang(const struct dlg_state *state);
 /** Advances the dialog by one event. On success *state is the new state and *out holds the
  * replies and effects (in order). On a view failure returns its code and leaves *state as it
  * was. Never fails on bad user input: that is answered with help. */
-CORE_NODISCARD int dlg_step(const struct dlg_config *cfg, const struct dlg_registry_view *view,
-                            struct dlg_state *state, const struct dlg_event *event, int64_t now,
+CORE_NODISCARD int dlg_step(const struct dlg_config *cfg,
+                            const struct dlg_registry_view *view,
+                            struct dlg_state *state,
+                            const struct dlg_event *event,
+                            int64_t now,
                             struct dlg_output *out);
 
 #endif

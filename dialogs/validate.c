@@ -131,8 +131,8 @@ static size_t collect_digits(const char *text, char *digits, size_t cap, bool *b
     return n;
 }
 
-enum dlg_phone_verdict dlg_phone_normalize(const char *text, bool require_mobile, char *out,
-                                           size_t out_len)
+enum dlg_phone_verdict
+dlg_phone_normalize(const char *text, bool require_mobile, char *out, size_t out_len)
 {
     char digits[24];
     bool bad = false;

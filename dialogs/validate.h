@@ -18,7 +18,7 @@ enum dlg_iin_verdict {
 struct dlg_iin_hint {
     bool date_plausible; /* YYMMDD with the century digit is a real date */
     int year, month, day;
-    char sex; /* 'M', 'F' or '?' */
+    char sex;            /* 'M', 'F' or '?' */
     bool looks_like_bin; /* 5th digit 4..9 */
 };
 
@@ -41,7 +41,7 @@ enum dlg_phone_verdict {
 /** Normalises a typed Kazakh phone to E.164 "+77XXXXXXXXX" (out >= 13 bytes). Accepts
  * "+7 (701) 123-45-67", "8 701 123 45 67", "87011234567", "77011234567", "7011234567",
  * "007...". With require_mobile, only the mobile ranges of domain.md §2 pass. */
-enum dlg_phone_verdict dlg_phone_normalize(const char *text, bool require_mobile, char *out,
-                                           size_t out_len);
+enum dlg_phone_verdict
+dlg_phone_normalize(const char *text, bool require_mobile, char *out, size_t out_len);
 
 #endif
