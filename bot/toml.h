@@ -85,10 +85,8 @@ struct bot_toml_error {
  * release it with bot_toml_free. On failure *out is NULL and err (if not NULL) says where and
  * why. Returns 0, CORE_EBADINPUT (not valid in the subset), CORE_ETOOBIG (over the cap),
  * CORE_ENOMEM or CORE_EINVAL (NULL text with len > 0, NULL out). */
-CORE_NODISCARD int bot_toml_parse(const char *text,
-                                  size_t len,
-                                  struct bot_toml_doc **out,
-                                  struct bot_toml_error *err);
+CORE_NODISCARD int
+bot_toml_parse(const char *text, size_t len, struct bot_toml_doc **out, struct bot_toml_error *err);
 
 /** Wipes every string value and frees the tree. NULL is a no-op. */
 void bot_toml_free(struct bot_toml_doc *doc);
