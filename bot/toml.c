@@ -337,18 +337,21 @@ static int check_bytes(struct parser *ps)
     struct cursor c = ps->c;
     while (c.p < c.end) {
         unsigned char b = (unsigned char)*c.p;
+        size_t n = utf8_seq_len((const unsigned char *)c.p, (size_t)(c.end - c.p));
         const char *msg = NULL;
         if (b == '\r' && peek_at(&c, 1) != '\n') {
             msg = "carriage return not followed by a line feed";
         } else if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F) {
             msg = "control character not allowed (write it as an escape in a basic string)";
-        } else if (utf8_seq_len((const unsigned char *)c.p, (size_t)(c.end - c.p)) == 0) {
+        } else if (n == 0) {
             msg = "invalid UTF-8";
         }
         if (msg) {
             return fail_at(ps, c.pos, CORE_EBADINPUT, msg);
         }
-        cursor_advance(&c);
+        while (n-- > 0) {
+            cursor_advance(&c);
+        }
     }
     return CORE_OK;
 }
