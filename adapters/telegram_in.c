@@ -77,23 +77,24 @@ static void take_text(const char *text, struct core_inbound *in)
 /* "+7 701 123-45-67" or "77011234567" -> "+77011234567"; "" when not 1..15 digits. */
 static void phone_digits(const char *raw, char *out, size_t out_len)
 {
-    char digits[CORE_PHONE_MAX];
     size_t n = 0;
+    out[0] = '\0';
+    if (out_len < 17) {
+        return;
+    }
     for (const char *p = raw; *p; p++) {
         if (*p >= '0' && *p <= '9') {
             if (n >= 15) {
                 out[0] = '\0';
                 return;
             }
-            digits[n++] = *p;
+            out[1 + n++] = *p;
         }
     }
-    digits[n] = '\0';
-    if (n == 0) {
-        out[0] = '\0';
-        return;
+    if (n > 0) {
+        out[0] = '+';
+        out[1 + n] = '\0';
     }
-    snprintf(out, out_len, "+%s", digits);
 }
 
 static void take_contact(const cJSON *contact, const char *from_id, struct core_inbound *in)
