@@ -61,7 +61,11 @@ int db_inbox_insert(struct db *db,
     sqlite3_bind_blob(stmt, 3, chat_hash, (int)chat_hash_len, SQLITE_STATIC);
     sqlite3_bind_blob(stmt, 4, payload_enc, (int)payload_len, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 5, received_at);
-    int err = db__exec_stmt(db, stmt);
+    int rc = sqlite3_step(stmt);
+    /* The extended code tells a duplicate from other constraint failures (the connection
+     * reports primary codes only). */
+    int err = rc == SQLITE_DONE ? CORE_OK : db__err(db, sqlite3_extended_errcode(db__conn(db)));
+    sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (err == CORE_OK && id_out) {
         *id_out = sqlite3_last_insert_rowid(db__conn(db));
