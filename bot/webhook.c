@@ -166,7 +166,9 @@ void bot_webhook_handle(const struct bot_http_request *req,
 {
     struct bot_webhook *webhook = ctx;
     int channel = core_channel_parse(req->param);
-    if (channel == CORE_CH_TELEGRAM && webhook->cfg->telegram.enabled) {
+    const struct bot_config *cfg = webhook->cfg;
+    if (channel == CORE_CH_TELEGRAM && cfg->telegram.enabled &&
+        strcmp(cfg->telegram.mode, "webhook") == 0) {
         ingest_telegram(webhook, req, res);
         return;
     }

@@ -7,8 +7,8 @@
  *   200 {"ok":true} stored, duplicate (nothing changes) or a kind the bot ignores (not stored,
  *       so the channel does not retry it);  503 the database could not take it (the channel
  *       retries; nothing half-stored).
- * Telegram: X-Telegram-Bot-Api-Secret-Token compared in constant time with
- * telegram.secret_token; external_id = update_id; chat_hash = hash("chat", "telegram:<chat>").
+ * Telegram (enabled with mode "webhook"): X-Telegram-Bot-Api-Secret-Token compared in constant time
+ * with telegram.secret_token; external_id = update_id; chat_hash = hash("chat", "telegram:<chat>").
  * The stored payload is the raw body sealed with ad BOT_INBOX_PAYLOAD_AD. Logs carry no
  * personal data (no ids, no bodies). Loop thread only. */
 #ifndef BOT_WEBHOOK_H
