@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,9 @@ char *tb_fixture_read(const char *rel, size_t *len)
 {
     const char *root = getenv("TABELBOT_SOURCE_DIR");
     char path[1024];
-    snprintf(path, sizeof path, "%s%s%s", root ? root : "", root ? "/" : "", rel);
+    bool absolute = rel[0] == '/';
+    snprintf(path, sizeof path, "%s%s%s", root && !absolute ? root : "",
+             root && !absolute ? "/" : "", rel);
     FILE *f = fopen(path, "rb");
     if (!f) {
         return NULL;
@@ -342,26 +346,21 @@ static int connect_local(uint16_t port)
     return fd;
 }
 
-static int send_all(int fd, const char *data, size_t len)
+/* The end of the header block ("\r\n\r\n"), or NULL. */
+static const char *header_end(const char *buf, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+            return buf + i;
         }
-        if (n <= 0) {
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
     }
-    return 0;
+    return NULL;
 }
 
 /* Complete when the headers ended and Content-Length bytes of body arrived. */
 static int response_complete(const char *buf, size_t len)
 {
-    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    const char *end = header_end(buf, len);
     if (!end) {
         return 0;
     }
@@ -387,7 +386,7 @@ static int parse_reply(const char *buf, size_t len, struct tb_http_reply *reply)
         return -1;
     }
     reply->status = status;
-    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    const char *end = header_end(buf, len);
     size_t head = end ? (size_t)(end - buf) + 4 : len;
     snprintf(reply->headers, sizeof reply->headers, "%.*s", (int)head, buf);
     reply->body_len = len - head;
@@ -408,17 +407,31 @@ int tb_http_raw(
     if (fd < 0) {
         return -1;
     }
-    /* A server may answer early (413, 431) and close while we still send: that is fine. */
-    (void)send_all(fd, raw, raw_len);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     size_t cap = 65536;
     size_t used = 0;
+    size_t sent = 0;
     char *buf = malloc(cap);
     int64_t deadline = tb_now_ms() + timeout_ms;
+    /* Send and read interleaved: a server may answer early (413, 431) and close while we are
+     * still sending; then sending stops and the answer is still read. */
     while (buf) {
         int64_t left = deadline - tb_now_ms();
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        short events = POLLIN | (sent < raw_len ? POLLOUT : 0);
+        struct pollfd pfd = {.fd = fd, .events = events};
         if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
             break;
+        }
+        if ((pfd.revents & POLLOUT) && sent < raw_len) {
+            ssize_t n = send(fd, raw + sent, raw_len - sent, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                sent = raw_len; /* the peer closed: read what it said */
+            }
+        }
+        if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+            continue;
         }
         if (used + 4096 + 1 > cap) {
             char *grown = realloc(buf, cap * 2);
@@ -429,6 +442,9 @@ int tb_http_raw(
             cap *= 2;
         }
         ssize_t n = recv(fd, buf + used, cap - used - 1, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            continue;
+        }
         if (n <= 0) {
             break;
         }
@@ -458,6 +474,9 @@ int tb_http(uint16_t port,
             int timeout_ms)
 {
     size_t cap = 4096 + body_len;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        cap += strlen(headers[i]) + 2;
+    }
     char *req = malloc(cap);
     if (!req) {
         return -1;
@@ -489,4 +508,56 @@ void tb_http_reply_free(struct tb_http_reply *reply)
 {
     free(reply->body);
     reply->body = NULL;
+}
+
+/* ---- config and database peeking ---- */
+
+int tb_serve_config(const char *dir,
+                    const char *server_extra,
+                    const char *dev_extra,
+                    char *path_out,
+                    size_t path_len)
+{
+    snprintf(path_out, path_len, "%s/tabelbot.toml", dir);
+    char text[4096];
+    int n = snprintf(text, sizeof text,
+                     "[server]\n"
+                     "listen = \"127.0.0.1:0\"\n"
+                     "%s\n"
+                     "[database]\n"
+                     "path = \"%s/tabelbot.db\"\n"
+                     "[security]\n"
+                     "data_key_file = \"%s/tabelbot.key\"\n"
+                     "[log]\n"
+                     "level = \"info\"\n"
+                     "[telegram]\n"
+                     "enabled = true\n"
+                     "token = \"123456:TEST-token\"\n"
+                     "secret_token = \"" TB_SECRET "\"\n"
+                     "[dev]\n"
+                     "%s\n",
+                     server_extra ? server_extra : "", dir, dir, dev_extra ? dev_extra : "");
+    if (n < 0 || (size_t)n >= sizeof text) {
+        return -1;
+    }
+    return tb_write_file(path_out, text);
+}
+
+int64_t tb_db_int(const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *stmt = NULL;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
 }

@@ -84,6 +84,21 @@ int tb_http_raw(
     uint16_t port, const char *raw, size_t raw_len, struct tb_http_reply *reply, int timeout_ms);
 void tb_http_reply_free(struct tb_http_reply *reply);
 
+#define TB_SECRET "Tb-test_secret-0123456789"
+
+/** Writes <dir>/tabelbot.toml for serve: listen 127.0.0.1:0, database <dir>/tabelbot.db, key
+ * <dir>/tabelbot.key, Telegram enabled (webhook mode, secret TB_SECRET). server_extra and
+ * dev_extra (may be NULL) are lines added inside [server] and [dev]. path_out gets the file
+ * path. 0 or -1. */
+int tb_serve_config(const char *dir,
+                    const char *server_extra,
+                    const char *dev_extra,
+                    char *path_out,
+                    size_t path_len);
+
+/** Opens the sqlite file read-only and returns the single integer the query yields, or -1. */
+int64_t tb_db_int(const char *db_path, const char *sql);
+
 /** Milliseconds of a monotonic clock. */
 int64_t tb_now_ms(void);
 /** Sleeps ms milliseconds. */
