@@ -1,13 +1,80 @@
 /* SPDX-License-Identifier: MIT
- * `tabelbot migrate`: placeholder until its issue lands; says so and exits 1. */
+ * `tabelbot migrate [--config FILE]`: open the database, apply pending migrations, print
+ * "schema FROM -> TO". Exit codes: 0 ok, 1 failure (one line), 2 usage error. */
 #include "bot/commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/config.h"
+#include "db/db.h"
+
+extern char **environ;
+
+static int parse_args(int argc, char **argv, const char **config_path)
+{
+    *config_path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+                fprintf(stderr, "tabelbot migrate: --config needs a file name\n");
+                return 2;
+            }
+            *config_path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9] != '\0') {
+            *config_path = argv[i] + 9;
+        } else {
+            fprintf(stderr,
+                    "tabelbot migrate: unknown argument '%s' (usage: migrate [--config FILE])\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int migrate(const char *path)
+{
+    struct db *db = NULL;
+    int rc = db_open_raw(path, &db);
+    if (rc != CORE_OK) {
+        fprintf(stderr, "tabelbot migrate: cannot open database %s: %s\n", path, core_strerror(rc));
+        return 1;
+    }
+    int from = 0;
+    int to = 0;
+    rc = db_migrate(db, &from, &to);
+    if (rc != CORE_OK) {
+        fprintf(stderr, "tabelbot migrate: %s: %s\n", path, db_last_error(db));
+        db_close(db);
+        return 1;
+    }
+    db_close(db);
+    printf("schema %d -> %d\n", from, to);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
 
 int bot_cmd_migrate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tabelbot: 'migrate' is not built yet\n");
-    return 1;
+    const char *config_path = NULL;
+    int usage = parse_args(argc, argv, &config_path);
+    if (usage != 0) {
+        return usage;
+    }
+    struct bot_config *cfg = malloc(sizeof *cfg);
+    if (!cfg) {
+        fprintf(stderr, "tabelbot migrate: out of memory\n");
+        return 1;
+    }
+    char err[512] = "";
+    if (bot_config_load(config_path, environ, cfg, err, sizeof err) != CORE_OK) {
+        fprintf(stderr, "tabelbot migrate: config: %s\n", err);
+        free(cfg);
+        return 1;
+    }
+    int rc = migrate(cfg->database.path);
+    bot_config_wipe(cfg);
+    free(cfg);
+    return rc;
 }

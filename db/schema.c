@@ -90,8 +90,10 @@ static const char *const migration_1[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  error TEXT,"
     "  processed_at INTEGER,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0," /* unix ms: retry backoff after a failure */
     "  UNIQUE (channel, external_id));",
     "CREATE INDEX inbox_new ON inbox(id) WHERE status = 'new';",
+    "CREATE INDEX inbox_new_by_chat ON inbox(chat_hash, id) WHERE status = 'new';",
     "CREATE TABLE outbox ("
     "  id INTEGER PRIMARY KEY,"
     "  channel TEXT NOT NULL,"
