@@ -21,15 +21,15 @@
 /** One request, as a sender renders it. Every pointer member is owned by the struct (malloc'd);
  * fill it with the helpers below and release it with bot_http_call_cleanup. */
 struct bot_http_call {
-    char method[8];                          /* "GET", "POST", "PUT", "DELETE" */
-    char *url;                               /* owned; may hold a secret: never logged */
-    char *headers[BOT_HTTP_MAX_HEADERS];     /* owned "Name: value" lines */
+    char method[8];                      /* "GET", "POST", "PUT", "DELETE" */
+    char *url;                           /* owned; may hold a secret: never logged */
+    char *headers[BOT_HTTP_MAX_HEADERS]; /* owned "Name: value" lines */
     size_t n_headers;
-    unsigned char *body;                     /* owned, may be NULL */
+    unsigned char *body; /* owned, may be NULL */
     size_t body_len;
-    char label[BOT_HTTP_LABEL_MAX];          /* for logs and metrics: "telegram.sendMessage" */
-    int timeout_ms;                          /* whole transfer; 0: the client's default */
-    size_t max_response_bytes;               /* response body cap; 0: the client's default */
+    char label[BOT_HTTP_LABEL_MAX]; /* for logs and metrics: "telegram.sendMessage" */
+    int timeout_ms;                 /* whole transfer; 0: the client's default */
+    size_t max_response_bytes;      /* response body cap; 0: the client's default */
 };
 
 /** Empties a call (no allocation). */
@@ -43,8 +43,7 @@ CORE_NODISCARD int bot_http_call_set_url(struct bot_http_call *call, const char 
 CORE_NODISCARD int
 bot_http_call_add_header(struct bot_http_call *call, const char *name, const char *value);
 /** Copies len bytes of body (replacing any previous one). */
-CORE_NODISCARD int
-bot_http_call_set_body(struct bot_http_call *call, const void *body, size_t len);
+CORE_NODISCARD int bot_http_call_set_body(struct bot_http_call *call, const void *body, size_t len);
 
 /** What arrived. Every pointer is borrowed until the completion callback returns. */
 struct bot_http_response {
