@@ -110,7 +110,10 @@ static const char *const migration_1[] = {
     "  created_at INTEGER NOT NULL,"
     "  sent_at INTEGER);",
     "CREATE INDEX outbox_open ON outbox(chat_hash, id) WHERE status IN ('pending','sending');",
-    "CREATE INDEX outbox_due ON outbox(priority, next_attempt_at) WHERE status = 'pending';"
+    /* claim order: interactive before bulk, then id (db/outbox.c) */
+    "CREATE INDEX outbox_due ON outbox(priority, id) WHERE status = 'pending';",
+    /* the dispatcher's next wake-up: earliest future attempt */
+    "CREATE INDEX outbox_next ON outbox(next_attempt_at) WHERE status = 'pending';"
     /* ---- operators, portal, audit ---- */,
     "CREATE TABLE escalations ("
     "  id INTEGER PRIMARY KEY,"
