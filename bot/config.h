@@ -63,9 +63,9 @@ struct bot_config {
     struct {
         bool enabled;
         char token[BOT_CFG_STR];
-        char secret_token[BOT_CFG_STR];
-        char api_base_url[BOT_CFG_URL]; /* "https://api.telegram.org" */
-        char mode[16];                  /* "webhook" | "polling" */
+        char secret_token[BOT_CFG_STR + 1]; /* up to 256 chars (Telegram's limit) */
+        char api_base_url[BOT_CFG_URL];     /* "https://api.telegram.org" */
+        char mode[16];                      /* "webhook" | "polling" */
     } telegram;
     struct {
         bool enabled;
