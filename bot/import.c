@@ -984,7 +984,7 @@ int bot_import_stream(struct db *db,
     }
     *out = ix.sum;
     if (ix.sum.iin_hints) {
-        LOG_INFO("iin_hints", "parents=%zu note=iin_digits_differ_from_birth_date_or_sex",
+        LOG_WARN("iin_hints", "parents=%zu note=iin_digits_differ_from_birth_date_or_sex",
                  ix.sum.iin_hints);
     }
     return CORE_OK;
