@@ -20,6 +20,7 @@ static const char *const migration_1[] = {
     "  iin_hash BLOB NOT NULL UNIQUE,"
     "  phone_hash BLOB NOT NULL,"
     "  pii_enc BLOB NOT NULL," /* iin, phone, surname, given_name, patronymic, gender, birth */
+    "  pii_hash BLOB,"         /* keyed hash of the plaintext: a re-import skips unchanged rows */
     "  language TEXT NOT NULL DEFAULT 'kk' CHECK (language IN ('kk','ru','en')),"
     "  updated_at INTEGER NOT NULL);",
     "CREATE INDEX parents_by_phone ON parents(phone_hash);",
@@ -28,6 +29,7 @@ static const char *const migration_1[] = {
     "  parent_id INTEGER NOT NULL REFERENCES parents(id) ON DELETE CASCADE,"
     "  kindergarten_id TEXT NOT NULL REFERENCES kindergartens(id),"
     "  pii_enc BLOB NOT NULL," /* given_name, surname, gender, birth_date */
+    "  pii_hash BLOB,"         /* keyed hash of the plaintext: a re-import skips unchanged rows */
     "  updated_at INTEGER NOT NULL);",
     "CREATE INDEX children_by_parent ON children(parent_id);",
     "CREATE TABLE vouchers ("
