@@ -50,7 +50,10 @@ bot_audit_append_id(struct db *db, const struct bot_audit_entry *entry, int64_t 
 
 /** Walks the whole chain. CORE_OK and *first_bad_id = 0 when every row matches; CORE_ECRYPTO
  * with *first_bad_id = the first row whose prev_hash or row_hash does not match (an edited
- * row, or the row after a deleted one; for a deleted last row, the id the head names). */
+ * row, or the row after a deleted one). The chain head kept in meta must name the last row:
+ * rows missing at the end (or a missing head) report the id after the last row, rows added
+ * behind the head's back the first of them, a head naming the last id with another hash that
+ * id. */
 CORE_NODISCARD int bot_audit_verify(struct db *db, int64_t *first_bad_id);
 
 /** The row_hash a row must carry (from its fields and its prev_hash). */
