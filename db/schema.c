@@ -141,7 +141,7 @@ static const char *const migration_1[] = {
     "CREATE INDEX portal_events_due ON portal_events(next_attempt_at, id) WHERE status = "
     "'pending';",
     "CREATE TABLE audit ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT," /* ids of deleted rows are never reused */
     "  at INTEGER NOT NULL,"
     "  actor TEXT NOT NULL,"  /* contact:<id>, import, system */
     "  action TEXT NOT NULL," /* confirmed, disputed, linked, unlinked, erased, imported ... */
