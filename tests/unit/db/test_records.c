@@ -19,7 +19,7 @@
 #include "db/sessions.h"
 #include "support/records_env.h"
 
-#define NOW 1796277600 /* 2026-12-03T10:00:00+05:00 */
+#define NOW 1796274000 /* 2026-12-03T10:00:00+05:00 */
 
 static int setup(void **state)
 {
