@@ -328,8 +328,8 @@ int bot_otp_verify(const struct bot_otp *otp,
     char masked[32];
     core_mask_phone(phone_e164, masked, sizeof masked);
     if (err == CORE_OK) {
-        LOG_INFO("otp_checked", "phone=%s result=%s attempts_left=%d", masked,
-                 names[out->result], out->attempts_left);
+        LOG_INFO("otp_checked", "phone=%s result=%s attempts_left=%d", masked, names[out->result],
+                 out->attempts_left);
     }
     return err;
 }
