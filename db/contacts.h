@@ -80,8 +80,9 @@ CORE_NODISCARD int db_contact_list_by_parent(
     struct db *db, int64_t parent_id, struct db_contact *out, size_t max, size_t *count);
 
 /** "Unlink and erase my data": deletes the contact row; its session and one-time codes go with
- * it (ON DELETE CASCADE) and its escalations lose the link to it. CORE_ENOTFOUND when absent.
- * Audit rows hold no personal data and stay. */
+ * it (ON DELETE CASCADE); its escalations lose the link to it and their sealed notes (what the
+ * parent typed). CORE_ENOTFOUND when absent. Audit rows hold no personal data and stay.
+ * Two statements: call inside a transaction. */
 CORE_NODISCARD int db_contact_erase(struct db *db, int64_t id);
 
 #endif

@@ -5,11 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/caltime.h"
 #include "db/db_int.h"
 
 static bool kind_ok(const char *kind)
 {
     return kind && (strcmp(kind, "confirmed") == 0 || strcmp(kind, "disputed") == 0);
+}
+
+static bool month_ok(const char *month)
+{
+    int index = 0;
+    return month && strlen(month) == 7 && core_month_parse(month, &index) == CORE_OK;
 }
 
 static int
@@ -50,8 +57,7 @@ int db_portal_event_enqueue(struct db *db,
         " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
         " ON CONFLICT (kind, child_id, month) DO NOTHING";
     if (!kind_ok(kind) || !child_id || !child_id[0] || strlen(child_id) >= DB_PE_CHILD_MAX ||
-        !month || strlen(month) != 7 || !payload_enc || payload_len == 0 ||
-        payload_len > (size_t)INT32_MAX) {
+        !month_ok(month) || !payload_enc || payload_len == 0 || payload_len > (size_t)INT32_MAX) {
         return CORE_EINVAL;
     }
     sqlite3_stmt *stmt = db__stmt(db, sql);

@@ -190,9 +190,10 @@ static void test_contact_erase_cascades(void **state)
     add_otp_row(env, gone.id, 0x20);
     add_otp_row(env, kept.id, 0x30);
     int64_t esc = 0;
-    assert_int_equal(
-        db_escalation_open(env->db, gone.id, 3, "sms", "user_request", NULL, 0, NOW, &esc, NULL),
-        CORE_OK);
+    const unsigned char note[] = "sealed-note";
+    assert_int_equal(db_escalation_open(env->db, gone.id, 3, "sms", "user_request", note,
+                                        sizeof note, NOW, &esc, NULL),
+                     CORE_OK);
 
     assert_int_equal(db_contact_erase(env->db, gone.id), CORE_OK);
 
@@ -211,6 +212,7 @@ static void test_contact_erase_cascades(void **state)
     assert_int_equal(db_escalation_get(env->db, esc, &e), CORE_OK);
     assert_int_equal(e.contact_id, 0);
     assert_int_equal(e.parent_id, 3);
+    assert_false(e.has_note);
 
     /* The other contact keeps everything. */
     assert_int_equal(db_session_load(env->db, kept.id, &blob, &len), CORE_OK);
@@ -356,6 +358,9 @@ static void test_portal_events_unique_and_queue(void **state)
                                              sizeof payload, NOW, NULL, NULL),
                      CORE_EINVAL);
     assert_int_equal(db_portal_event_enqueue(env->db, "confirmed", "ch-002", "2026-1", payload,
+                                             sizeof payload, NOW, NULL, NULL),
+                     CORE_EINVAL);
+    assert_int_equal(db_portal_event_enqueue(env->db, "confirmed", "ch-002", "2026-13", payload,
                                              sizeof payload, NOW, NULL, NULL),
                      CORE_EINVAL);
     assert_int_equal(records_env_raw_int(env, "SELECT count(*) FROM portal_events"), 2);
