@@ -10,7 +10,8 @@
  * Anyone with the table can recompute it (b2sum -l 256 of that text) without a key. The head of
  * the chain (last id and row_hash) is also kept in meta "audit.head", so a deleted last row is
  * noticed too. Rows hold no personal data: bot_audit_append refuses anything but ASCII ids,
- * months, hashes, receipt codes and channel names. */
+ * months, hashes, receipt codes and channel names. Hashing needs libsodium initialised
+ * (bot_crypto_open does it; bot_audit_verify does it itself). */
 #ifndef BOT_AUDIT_H
 #define BOT_AUDIT_H
 

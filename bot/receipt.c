@@ -142,6 +142,9 @@ int bot_receipt_verify(const unsigned char public_key[BOT_PUBLIC_KEY_BYTES],
 {
     unsigned char sig[BOT_SIGNATURE_BYTES];
     size_t bin_len = 0;
+    if (sodium_init() < 0) { /* an offline checker may not have opened the service's keys */
+        return CORE_ECRYPTO;
+    }
     if (!record || !hex_ok(sig_hex, BOT_SIGNATURE_BYTES * 2) ||
         sodium_hex2bin(sig, sizeof sig, sig_hex, strlen(sig_hex), NULL, &bin_len, NULL) != 0 ||
         bin_len != sizeof sig) {
