@@ -56,9 +56,9 @@ static const char *const migration_1[] = {
     "  user_hash BLOB NOT NULL,"   /* keyed hash of the channel-scoped user id */
     "  address_enc BLOB NOT NULL," /* the channel-scoped user id (for SMS: the phone) */
     "  parent_id INTEGER REFERENCES parents(id) ON DELETE SET NULL,"
-    "  language TEXT,"
-    "  reminders INTEGER NOT NULL DEFAULT 1,"
-    "  reachable INTEGER NOT NULL DEFAULT 1,"
+    "  language TEXT CHECK (language IN ('kk','ru','en')),"
+    "  reminders INTEGER NOT NULL DEFAULT 1 CHECK (reminders IN (0,1)),"
+    "  reachable INTEGER NOT NULL DEFAULT 1 CHECK (reachable IN (0,1)),"
     "  consent_version TEXT,"
     "  consent_at INTEGER,"
     "  linked_at INTEGER,"
@@ -77,9 +77,12 @@ static const char *const migration_1[] = {
     "  issued_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'live' CHECK (status IN ('live','consumed','superseded')),"
     "  consumed_at INTEGER);",
     "CREATE INDEX otp_by_phone ON otp(phone_hash, issued_at);",
-    "CREATE INDEX otp_by_contact ON otp(contact_id, issued_at);"
+    "CREATE INDEX otp_by_contact ON otp(contact_id, issued_at);",
+    "CREATE INDEX otp_by_time ON otp(issued_at);",
+    "CREATE INDEX otp_live ON otp(phone_hash, id) WHERE status = 'live';"
     /* ---- durable message flow ---- */,
     "CREATE TABLE inbox ("
     "  id INTEGER PRIMARY KEY,"
@@ -122,10 +125,14 @@ static const char *const migration_1[] = {
     "  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
     "  parent_id INTEGER REFERENCES parents(id) ON DELETE SET NULL,"
     "  channel TEXT NOT NULL,"
-    "  reason TEXT NOT NULL,"
+    "  reason TEXT NOT NULL," /* a machine code: user_request, unknown_input, ... */
+    "  note_enc BLOB,"        /* what the parent typed, sealed */
     "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','taken','closed')),"
     "  opened_at INTEGER NOT NULL,"
     "  closed_at INTEGER);",
+    "CREATE UNIQUE INDEX escalations_one_open ON escalations(contact_id)"
+    "  WHERE status <> 'closed' AND contact_id IS NOT NULL;",
+    "CREATE INDEX escalations_unclosed ON escalations(id) WHERE status <> 'closed';",
     "CREATE TABLE portal_events ("
     "  id INTEGER PRIMARY KEY,"
     "  kind TEXT NOT NULL CHECK (kind IN ('confirmed','disputed')),"
@@ -134,11 +141,14 @@ static const char *const migration_1[] = {
     "  payload_enc BLOB NOT NULL,"
     "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','dead')),"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  next_attempt_at INTEGER NOT NULL,"
+    "  next_attempt_at INTEGER NOT NULL," /* unix seconds */
     "  created_at INTEGER NOT NULL,"
+    "  sent_at INTEGER,"
     "  UNIQUE (kind, child_id, month));",
+    "CREATE INDEX portal_events_due ON portal_events(next_attempt_at, id) WHERE status = "
+    "'pending';",
     "CREATE TABLE audit ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT," /* ids of deleted rows are never reused */
     "  at INTEGER NOT NULL,"
     "  actor TEXT NOT NULL,"  /* contact:<id>, import, system */
     "  action TEXT NOT NULL," /* confirmed, disputed, linked, unlinked, erased, imported ... */
@@ -150,6 +160,7 @@ static const char *const migration_1[] = {
     "  detail TEXT,"
     "  prev_hash TEXT NOT NULL,"
     "  row_hash TEXT NOT NULL);",
+    "CREATE INDEX audit_by_receipt ON audit(receipt) WHERE receipt IS NOT NULL;",
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
