@@ -16,6 +16,20 @@
 #include "core/err.h"
 #include "dialogs/dialog.h"
 
+/* ---- UTF-8 ---- */
+
+/**
+ * Decodes the code point starting at s[0] (len bytes available). Rejects overlong forms,
+ * surrogates, values past U+10FFFF and truncated sequences.
+ * @return the sequence length 1..4 and *cp; 0 when the bytes are not valid UTF-8 (or len 0).
+ */
+size_t dlg_utf8_decode(const char *s, size_t len, uint32_t *cp);
+/** True when the len bytes at s are valid UTF-8. */
+bool dlg_utf8_valid(const char *s, size_t len);
+/** The longest prefix of s (at most max bytes) that does not end inside a multi-byte
+ * character, for cutting text on a character boundary. */
+size_t dlg_utf8_prefix(const char *s, size_t len, size_t max);
+
 /* ---- folding ---- */
 
 /**
@@ -71,6 +85,9 @@ enum dlg_keyword {
 enum dlg_keyword dlg_keyword_match(const char *text);
 /** "yes", "no", "menu", ... for tests and logs; "none" for DLG_KW_NONE or out of range. */
 const char *dlg_keyword_name(enum dlg_keyword keyword);
+/** Walks the synonym table: the i-th synonym as written (unfolded) and its keyword, or NULL
+ * past the end. For help texts and tests. */
+const char *dlg_keyword_synonym(size_t i, enum dlg_keyword *keyword);
 
 /* ---- option numbers ---- */
 
