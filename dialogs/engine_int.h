@@ -57,23 +57,23 @@ struct dlg_state {
     enum dlg_lang lang;
     bool lang_chosen;
     enum core_channel channel;
-    char phone[CORE_PHONE_MAX];  /* E.164 under registration; "" once linked */
-    char iin[DLG_IIN_LEN + 1];   /* under registration; "" once linked */
-    int64_t holder_id;           /* find_holder's answer, before the code is checked */
-    int64_t parent_id;           /* linked parent, 0 when unlinked */
-    char consent_version[16];    /* accepted data-policy version, "" when none */
-    int64_t consent_at;          /* when it was accepted */
-    bool reminders_off;          /* the parent said "stop" */
-    char child_id[DLG_ID_MAX];   /* selected child */
-    char month[8];               /* selected month "YYYY-MM" */
-    char days[DLG_DAYS_MAX];     /* the days string the parent reviewed */
-    uint32_t dispute_days;       /* bit d set = day d (1..31) disputed */
-    enum dlg_reason reason;      /* dispute reason choice */
+    char phone[CORE_PHONE_MAX]; /* E.164 under registration; "" once linked */
+    char iin[DLG_IIN_LEN + 1];  /* under registration; "" once linked */
+    int64_t holder_id;          /* find_holder's answer, before the code is checked */
+    int64_t parent_id;          /* linked parent, 0 when unlinked */
+    char consent_version[16];   /* accepted data-policy version, "" when none */
+    int64_t consent_at;         /* when it was accepted */
+    bool reminders_off;         /* the parent said "stop" */
+    char child_id[DLG_ID_MAX];  /* selected child */
+    char month[8];              /* selected month "YYYY-MM" */
+    char days[DLG_DAYS_MAX];    /* the days string the parent reviewed */
+    uint32_t dispute_days;      /* bit d set = day d (1..31) disputed */
+    enum dlg_reason reason;     /* dispute reason choice */
     char reason_text[DLG_REASON_MAX];
-    enum dlg_decision decision;  /* the decision under way (DECIDE_WAIT) */
-    int unknown_count;           /* unknown inputs in a row */
-    int64_t last_at;             /* last inbound, 0 before the first */
-    int64_t otp_sent_at;         /* last code sent, 0 when none */
+    enum dlg_decision decision; /* the decision under way (DECIDE_WAIT) */
+    int unknown_count;          /* unknown inputs in a row */
+    int64_t last_at;            /* last inbound, 0 before the first */
+    int64_t otp_sent_at;        /* last code sent, 0 when none */
 };
 
 /* ---- the step table ---- */
@@ -99,8 +99,8 @@ struct dlg_step_def {
     enum dlg_step_id id;
     const char *name; /* stable, stored in the encoded state and shown in the diagram */
     enum core_expect expect;
-    bool linked;         /* true: only a linked chat can be here */
-    bool registration;   /* part of registration: idle restarts this step */
+    bool linked;          /* true: only a linked chat can be here */
+    bool registration;    /* part of registration: idle restarts this step */
     const char *help_key; /* catalog key of the step's help */
     /** Appends the step's prompt text (may be NULL: the step only waits). */
     int (*prompt)(struct dlg_ctx *ctx);
@@ -146,8 +146,8 @@ CORE_NODISCARD int dlg__set_language(struct dlg_ctx *ctx, enum dlg_lang lang);
 /** Emits SET_REMINDERS(on) and says so. */
 CORE_NODISCARD int dlg__set_reminders(struct dlg_ctx *ctx, bool on);
 /** Appends an effect; CORE_ETOOBIG past DLG_MAX_EFFECTS. */
-CORE_NODISCARD int dlg__effect(struct dlg_ctx *ctx, enum dlg_effect_kind kind,
-                               struct dlg_effect **fx);
+CORE_NODISCARD int
+dlg__effect(struct dlg_ctx *ctx, enum dlg_effect_kind kind, struct dlg_effect **fx);
 /** Answer to "operator": ESCALATE effect + the contact centre's numbers. */
 CORE_NODISCARD int dlg__escalate(struct dlg_ctx *ctx, const char *reason);
 
@@ -170,12 +170,15 @@ void dlg__finish_reply(struct dlg_ctx *ctx, enum core_expect expect);
 CORE_NODISCARD int dlg__say_contact(struct dlg_ctx *ctx);
 /** "+7 701 *** ** 01" */
 void dlg__mask_phone(const char *e164, char *out, size_t len);
-/** The month calendar of a days string with legend and counts. */
-CORE_NODISCARD int dlg__say_calendar(struct dlg_ctx *ctx, const char *month, const char *days);
+/** The month calendar of a child's days string with legend and counts. */
+CORE_NODISCARD int
+dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, const char *days);
 /** "қараша 2026" / "ноябрь 2026" / "November 2026" for "YYYY-MM". */
 void dlg__month_title(struct dlg_ctx *ctx, const char *month, char *out, size_t len);
 /** "10 желтоқсанға дейін" for the last day of the month's window. */
 void dlg__deadline(struct dlg_ctx *ctx, const char *month, char *out, size_t len);
+/** out = a + b + c; false (out "") when it does not fit. */
+bool dlg__concat(char *out, size_t cap, const char *a, const char *b, const char *c);
 /** Writes "3, 7, 15–17" for a day set. */
 void dlg__days_text(uint32_t days, char *out, size_t len);
 

@@ -142,8 +142,10 @@ int dlg__child_options(struct dlg_ctx *ctx)
     size_t n = 0;
     int r = dlg__load_children(ctx, kids, &n);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        snprintf(id, sizeof id, "child:%s", kids[i].id);
-        snprintf(label, sizeof label, "%s %s", kids[i].given_name, kids[i].surname);
+        if (!dlg__concat(id, sizeof id, "child:", kids[i].id, "")) {
+            continue; /* an id too long for a button cannot be offered */
+        }
+        dlg__concat(label, sizeof label, kids[i].given_name, " ", kids[i].surname);
         r = dlg__opt_raw(ctx, id, label);
     }
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
@@ -164,7 +166,8 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return r;
     }
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(input->choice + 6, kids[i].id) == 0) {
+        if (strncmp(input->choice, "child:", 6) == 0 &&
+            strcmp(input->choice + 6, kids[i].id) == 0) {
             return pick_child(ctx, &kids[i]);
         }
     }
@@ -173,8 +176,8 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 
 /* ---- month ---- */
 
-static int ts_standing(struct dlg_ctx *ctx, const struct dlg_timesheet *ts,
-                       enum dlg_ts_standing *out)
+static int
+ts_standing(struct dlg_ctx *ctx, const struct dlg_timesheet *ts, enum dlg_ts_standing *out)
 {
     return dlg_rules_timesheet_standing(ctx->cfg, ts, ctx->now, out);
 }
@@ -195,8 +198,11 @@ int dlg__month_prompt(struct dlg_ctx *ctx)
     return dlg__say(ctx, n ? "month.prompt" : "month.none", "name", child.given_name, NULL);
 }
 
-static void month_label(struct dlg_ctx *ctx, const struct dlg_timesheet *ts,
-                        enum dlg_ts_standing s, char *out, size_t len)
+static void month_label(struct dlg_ctx *ctx,
+                        const struct dlg_timesheet *ts,
+                        enum dlg_ts_standing s,
+                        char *out,
+                        size_t len)
 {
     static const char *const keys[] = {
         [DLG_TSS_CONFIRMED] = "month.status.confirmed",
@@ -208,7 +214,7 @@ static void month_label(struct dlg_ctx *ctx, const struct dlg_timesheet *ts,
     int mi;
     char until[96] = "";
     char name[64] = "";
-    char year[8] = "";
+    char year[16] = "";
     if (core_month_parse(ts->month, &mi) == 0) {
         copy_str(name, sizeof name, dlg_month_name(ctx->st->lang, mi % 12 + 1, DLG_CASE_NOM));
         snprintf(year, sizeof year, "%d", mi / 12);
@@ -248,7 +254,7 @@ int dlg__month_options(struct dlg_ctx *ctx)
             if ((st[i] == DLG_TSS_PENDING_OPEN) != (pass == 0)) {
                 continue;
             }
-            snprintf(id, sizeof id, "month:%s", ts[i].month);
+            dlg__concat(id, sizeof id, "month:", ts[i].month, "");
             month_label(ctx, &ts[i], st[i], label, sizeof label);
             r = dlg__opt_raw(ctx, id, label);
             shown++;
@@ -332,8 +338,7 @@ static void decided_date(struct dlg_ctx *ctx, int64_t at, char *out, size_t len)
     }
 }
 
-static int say_status(struct dlg_ctx *ctx, const struct dlg_timesheet *ts,
-                      enum dlg_ts_standing s)
+static int say_status(struct dlg_ctx *ctx, const struct dlg_timesheet *ts, enum dlg_ts_standing s)
 {
     char until[96], date[96];
     int r;
@@ -376,10 +381,7 @@ int dlg__review_prompt(struct dlg_ctx *ctx)
     if (ts_standing(ctx, &ts, &s) != 0) {
         return dlg__say(ctx, "review.bad_days", NULL);
     }
-    r = dlg__say(ctx, "review.child", "name", child.given_name, NULL);
-    if (r == 0) {
-        r = dlg__say_calendar(ctx, ts.month, ts.days);
-    }
+    r = dlg__say_calendar(ctx, child.given_name, ts.month, ts.days);
     return r < 0 ? r : say_status(ctx, &ts, s);
 }
 
@@ -436,10 +438,10 @@ int dlg__review_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_MONTH);
     }
-    bool wants_confirm = input->choice ? strcmp(input->choice, "ts:confirm") == 0
-                                       : input->keyword == DLG_KW_CONFIRM;
-    bool wants_dispute = input->choice ? strcmp(input->choice, "ts:dispute") == 0
-                                       : input->keyword == DLG_KW_DISPUTE;
+    bool wants_confirm =
+        input->choice ? strcmp(input->choice, "ts:confirm") == 0 : input->keyword == DLG_KW_CONFIRM;
+    bool wants_dispute =
+        input->choice ? strcmp(input->choice, "ts:dispute") == 0 : input->keyword == DLG_KW_DISPUTE;
     if (!wants_confirm && !wants_dispute) {
         return 1;
     }
@@ -506,8 +508,7 @@ static int decide(struct dlg_ctx *ctx, enum dlg_decision decision)
             return CORE_ETOOBIG;
         }
         copy_str(fx->reason, sizeof fx->reason,
-                 ctx->st->reason == DLG_REASON_OTHER ? ctx->st->reason_text
-                                                     : ids[ctx->st->reason]);
+                 ctx->st->reason == DLG_REASON_OTHER ? ctx->st->reason_text : ids[ctx->st->reason]);
     }
     ctx->st->decision = decision;
     return dlg__go(ctx, DLG_ST_DECIDE_WAIT);
@@ -710,9 +711,9 @@ int dlg__on_decided(struct dlg_ctx *ctx)
     dlg__month_title(ctx, st->month, title, sizeof title);
     switch (ctx->ev->u.decided.result) {
     case DLG_DECIDE_OK:
-        r = dlg__say(ctx, st->decision == DLG_DECISION_DISPUTE ? "decided.disputed"
-                                                               : "decided.confirmed",
-                     "month", title, "receipt", ctx->ev->u.decided.receipt, NULL);
+        r = dlg__say(
+            ctx, st->decision == DLG_DECISION_DISPUTE ? "decided.disputed" : "decided.confirmed",
+            "month", title, "receipt", ctx->ev->u.decided.receipt, NULL);
         break;
     case DLG_DECIDE_ALREADY:
         r = dlg__say(ctx, "decided.already", "month", title, NULL);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/caltime.h"
 #include "dialogs/engine_int.h"
 #include "dialogs/i18n.h"
 #include "dialogs/rules.h"

@@ -98,8 +98,8 @@ static int after_consent(struct dlg_ctx *ctx, const struct core_inbound *in)
 {
     char phone[CORE_PHONE_MAX];
     if (in->verified_phone[0] && phone_known_by_channel(ctx->st->channel)) {
-        enum dlg_phone_verdict v = dlg_phone_normalize(in->verified_phone, true, phone,
-                                                       sizeof phone);
+        enum dlg_phone_verdict v =
+            dlg_phone_normalize(in->verified_phone, true, phone, sizeof phone);
         if (v == DLG_PHONE_OK) {
             char masked[32];
             copy_str(ctx->st->phone, sizeof ctx->st->phone, phone);
@@ -125,8 +125,7 @@ int dlg__consent_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         ctx->st->consent_at = 0;
         return dlg__go_show(ctx, DLG_ST_DECLINED);
     }
-    copy_str(ctx->st->consent_version, sizeof ctx->st->consent_version,
-             ctx->cfg->consent_version);
+    copy_str(ctx->st->consent_version, sizeof ctx->st->consent_version, ctx->cfg->consent_version);
     ctx->st->consent_at = ctx->now;
     return after_consent(ctx, input->in);
 }
@@ -151,9 +150,8 @@ int dlg__declined_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 
 int dlg__phone_prompt(struct dlg_ctx *ctx)
 {
-    return dlg__say(ctx, ctx->st->channel == CORE_CH_TELEGRAM ? "phone.prompt_share"
-                                                              : "phone.prompt",
-                    NULL);
+    return dlg__say(
+        ctx, ctx->st->channel == CORE_CH_TELEGRAM ? "phone.prompt_share" : "phone.prompt", NULL);
 }
 
 int dlg__phone_options(struct dlg_ctx *ctx)

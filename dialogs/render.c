@@ -183,6 +183,21 @@ void dlg__deadline(struct dlg_ctx *ctx, const char *month, char *out, size_t len
     }
 }
 
+bool dlg__concat(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+    size_t na = strlen(a), nb = strlen(b), nc = strlen(c);
+    if (na + nb + nc + 1 > cap) {
+        if (cap) {
+            out[0] = '\0';
+        }
+        return false;
+    }
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb);
+    memcpy(out + na + nb, c, nc + 1);
+    return true;
+}
+
 void dlg__days_text(uint32_t days, char *out, size_t len)
 {
     if (dlg_daylist_format(days, out, len) != 0) {
@@ -275,7 +290,7 @@ static int say_counts(struct dlg_ctx *ctx, const struct dlg_day_counts *c)
     return append_line(ctx, line);
 }
 
-int dlg__say_calendar(struct dlg_ctx *ctx, const char *month, const char *days)
+int dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, const char *days)
 {
     int mi;
     struct dlg_day_counts counts;
@@ -284,7 +299,7 @@ int dlg__say_calendar(struct dlg_ctx *ctx, const char *month, const char *days)
         return dlg__say(ctx, "review.bad_days", NULL);
     }
     dlg__month_title(ctx, month, title, sizeof title);
-    int r = dlg__say(ctx, "review.title", "month", title, NULL);
+    int r = dlg__say(ctx, "review.title", "name", name, "month", title, NULL);
     if (r == 0) {
         r = say_weeks(ctx, mi / 12, mi % 12 + 1, days);
     }

@@ -219,10 +219,17 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
         const char *key;
         int64_t min, max;
     } ranges[] = {
-        {"lang_chosen", 0, 1},      {"holder", 0, INT64_MAX},    {"parent", 0, INT64_MAX},
-        {"consent_at", 0, INT64_MAX}, {"reminders_off", 0, 1},   {"dispute_days", 0, 0xFFFFFFFE},
-        {"reason", 0, DLG_REASON_OTHER}, {"decision", 0, 1},     {"unknown", 0, 1000},
-        {"last_at", 0, INT64_MAX},  {"otp_sent_at", 0, INT64_MAX},
+        {"lang_chosen", 0, 1},
+        {"holder", 0, INT64_MAX},
+        {"parent", 0, INT64_MAX},
+        {"consent_at", 0, INT64_MAX},
+        {"reminders_off", 0, 1},
+        {"dispute_days", 0, 0xFFFFFFFE},
+        {"reason", 0, DLG_REASON_OTHER},
+        {"decision", 0, 1},
+        {"unknown", 0, 1000},
+        {"last_at", 0, INT64_MAX},
+        {"otp_sent_at", 0, INT64_MAX},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         if (strcmp(key, ranges[i].key) != 0) {
@@ -233,17 +240,39 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
             return CORE_EBADINPUT;
         }
         switch (i) {
-        case 0: s->lang_chosen = v != 0; break;
-        case 1: s->holder_id = v; break;
-        case 2: s->parent_id = v; break;
-        case 3: s->consent_at = v; break;
-        case 4: s->reminders_off = v != 0; break;
-        case 5: s->dispute_days = (uint32_t)v; break;
-        case 6: s->reason = (enum dlg_reason)v; break;
-        case 7: s->decision = (enum dlg_decision)v; break;
-        case 8: s->unknown_count = (int)v; break;
-        case 9: s->last_at = v; break;
-        default: s->otp_sent_at = v; break;
+        case 0:
+            s->lang_chosen = v != 0;
+            break;
+        case 1:
+            s->holder_id = v;
+            break;
+        case 2:
+            s->parent_id = v;
+            break;
+        case 3:
+            s->consent_at = v;
+            break;
+        case 4:
+            s->reminders_off = v != 0;
+            break;
+        case 5:
+            s->dispute_days = (uint32_t)v;
+            break;
+        case 6:
+            s->reason = (enum dlg_reason)v;
+            break;
+        case 7:
+            s->decision = (enum dlg_decision)v;
+            break;
+        case 8:
+            s->unknown_count = (int)v;
+            break;
+        case 9:
+            s->last_at = v;
+            break;
+        default:
+            s->otp_sent_at = v;
+            break;
         }
         return 0;
     }
