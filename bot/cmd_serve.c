@@ -10,6 +10,7 @@
 
 #include "bot/app.h"
 #include "bot/config.h"
+#include "bot/wiring.h"
 #include "core/log.h"
 
 extern char **environ;
@@ -45,8 +46,13 @@ static int serve(const struct bot_config *cfg)
         fprintf(stderr, "tabelbot serve: %s\n", err);
         return 1;
     }
-    int rc = bot_app_run(app, stdout, err, sizeof err);
+    struct bot_wiring *wiring = malloc(sizeof *wiring);
+    int rc = wiring ? bot_wiring_attach(wiring, app, err, sizeof err) : CORE_ENOMEM;
+    if (rc == CORE_OK) {
+        rc = bot_app_run(app, stdout, err, sizeof err);
+    }
     bot_app_free(app);
+    free(wiring);
     if (rc != CORE_OK) {
         fprintf(stderr, "tabelbot serve: %s\n", err);
         return 1;

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT
+ * The production wiring of `tabelbot serve`: the conversation service as the inbox handler,
+ * and the outbox dispatcher (with the HTTP client and the channel senders) as the app's
+ * dispatcher service. Kept apart from bot/app so the runtime stays testable with doubles. */
+#ifndef BOT_WIRING_H
+#define BOT_WIRING_H
+
+#include <stddef.h>
+
+#include "bot/app.h"
+#include "bot/conversation.h"
+#include "bot/http_client.h"
+#include "bot/otp.h"
+#include "bot/outbox.h"
+
+struct bot_wiring {
+    struct bot_app *app; /* borrowed */
+    struct bot_conversation conversation;
+    struct bot_code_sink sink;
+    struct bot_http_client *http;
+    struct bot_outbox *outbox;
+};
+
+/** Attaches the conversation service and the dispatcher to app (before bot_app_run). w must
+ * stay in place and outlive the app's run. On failure one line goes to err. */
+CORE_NODISCARD int
+bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size_t err_len);
+
+#endif
