@@ -251,7 +251,7 @@ static void test_keywords_every_language_case_and_lookalike(void **state)
     assert_int_equal(dlg_keyword_match(NULL), DLG_KW_NONE);
     char longtext[600];
     memset(longtext, ' ', sizeof(longtext));
-    memcpy(longtext + 300, "да", 4); /* "да" plus its NUL, after 300 spaces */
+    memcpy(longtext + 300, "да", 5); /* "да" (4 bytes) and its NUL, after 300 spaces */
     assert_int_equal(dlg_keyword_match(longtext), DLG_KW_NONE);
 }
 
