@@ -554,11 +554,31 @@ const char *dlg_keyword_synonym(size_t i, enum dlg_keyword *keyword)
     return g_synonyms[i].text;
 }
 
+/* The synonyms folded once, on first use, into static storage (the same one-time pattern as
+ * the i18n catalogs: call from the loop thread). A synonym too long to fold stays "" and can
+ * never match; test_normalize checks that every synonym matches its own keyword. */
+#define SYNONYM_FOLDED_MAX 96
+
+static const char *folded_synonym(size_t i)
+{
+    static char folded[N_SYNONYMS][SYNONYM_FOLDED_MAX];
+    static bool ready;
+    if (!ready) {
+        for (size_t k = 0; k < N_SYNONYMS; k++) {
+            if (dlg_fold(g_synonyms[k].text, folded[k], sizeof(folded[k])) != 0) {
+                folded[k][0] = '\0';
+            }
+        }
+        ready = true;
+    }
+    return folded[i];
+}
+
 static enum dlg_keyword keyword_lookup(const char *folded)
 {
-    char syn[2 * 64 + 1];
     for (size_t i = 0; i < N_SYNONYMS; i++) {
-        if (dlg_fold(g_synonyms[i].text, syn, sizeof(syn)) == 0 && strcmp(syn, folded) == 0) {
+        const char *syn = folded_synonym(i);
+        if (syn[0] == folded[0] && strcmp(syn, folded) == 0) {
             return g_synonyms[i].keyword;
         }
     }
