@@ -244,24 +244,29 @@ static uint32_t latin_to_cyrillic(uint32_t cp)
 /* ---- folding ---- */
 
 /* A word: [start, end) of the input, between whitespace. */
-static bool word_has_cyrillic(const char *s, size_t len)
+/* A word is "otherwise Cyrillic" when it has a Cyrillic letter and every Latin letter in it is
+ * one of the look-alikes: only then are those Latin letters taken for Cyrillic ones. */
+static bool word_is_cyrillic(const char *s, size_t len)
 {
+    bool cyrillic = false;
     size_t pos = 0;
     while (pos < len) {
         uint32_t cp = 0;
         pos += dlg_utf8_decode(s + pos, len - pos, &cp);
-        if (is_cyrillic_cp(cp)) {
-            return true;
+        uint32_t lower = fold_cp(cp);
+        if (lower >= 'a' && lower <= 'z' && latin_to_cyrillic(lower) == lower) {
+            return false;
         }
+        cyrillic = cyrillic || is_cyrillic_cp(cp);
     }
-    return false;
+    return cyrillic;
 }
 
 /* Emits one folded word; returns false when out is full. *emitted says if anything was. */
 static bool
 fold_word(const char *s, size_t len, char *out, size_t out_len, size_t *pos, bool *emitted)
 {
-    bool cyrillic = word_has_cyrillic(s, len);
+    bool cyrillic = word_is_cyrillic(s, len);
     size_t i = 0;
     *emitted = false;
     while (i < len) {

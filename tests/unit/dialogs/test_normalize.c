@@ -75,6 +75,8 @@ static void test_fold_table(void **state)
         {"HELLO World", "hello world"},
         {"pacтay", "растау"},   /* Latin p, a, c, y in a Cyrillic word */
         {"abc где", "abc где"}, /* look-alikes only inside a Cyrillic word */
+        {"дaw", "дaw"},         /* w is no look-alike: the word is not Cyrillic */
+        {"WiFiда", "wifiда"},
         {"да\t\n  нет", "да нет"},
         {"да\xC2\xA0нет", "да нет"}, /* no-break space */
         {"👍 да 👍", "да"},
