@@ -590,12 +590,48 @@ static enum dlg_keyword keyword_lookup(const char *folded)
     return DLG_KW_NONE;
 }
 
+/* A message of one answering emoji (with optional skin tone and variation selector): 👍 ✅ for
+ * yes, 👎 ❌ for no. Folding drops emoji, so these are recognised before it. */
+static enum dlg_keyword emoji_keyword(const char *text)
+{
+    static const struct {
+        uint32_t cp;
+        enum dlg_keyword keyword;
+    } answers[] = {
+        {0x1F44D, DLG_KW_YES}, {0x2705, DLG_KW_YES}, {0x1F44E, DLG_KW_NO}, {0x274C, DLG_KW_NO}};
+    enum dlg_keyword found = DLG_KW_NONE;
+    size_t len = strlen(text);
+    size_t pos = 0;
+    while (pos < len) {
+        uint32_t cp = 0;
+        size_t n = dlg_utf8_decode(text + pos, len - pos, &cp);
+        if (n == 0) {
+            return DLG_KW_NONE;
+        }
+        pos += n;
+        if (is_space_cp(cp) || cp == 0xFE0F || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
+            continue;
+        }
+        enum dlg_keyword kw = DLG_KW_NONE;
+        for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+            kw = answers[i].cp == cp ? answers[i].keyword : kw;
+        }
+        if (kw == DLG_KW_NONE || found != DLG_KW_NONE) {
+            return DLG_KW_NONE; /* anything else, or two answers */
+        }
+        found = kw;
+    }
+    return found;
+}
+
 enum dlg_keyword dlg_keyword_match(const char *text)
 {
     char folded[2 * KEYWORD_TEXT_MAX + 1];
-    if (!text || strlen(text) > KEYWORD_TEXT_MAX || dlg_fold(text, folded, sizeof(folded)) != 0 ||
-        folded[0] == '\0') {
+    if (!text || strlen(text) > KEYWORD_TEXT_MAX || dlg_fold(text, folded, sizeof(folded)) != 0) {
         return DLG_KW_NONE;
+    }
+    if (folded[0] == '\0') {
+        return emoji_keyword(text);
     }
     enum dlg_keyword kw = keyword_lookup(folded);
     if (kw == DLG_KW_NONE && folded[0] == '/' && folded[1] != '\0') {

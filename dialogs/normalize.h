@@ -81,7 +81,8 @@ enum dlg_keyword {
 
 /**
  * The keyword the whole message is, after dlg_fold ("ДА", "Да.", "иә", "оК" with a Latin o all
- * give DLG_KW_YES). A sentence that merely contains a keyword is DLG_KW_NONE, as is invalid
+ * give DLG_KW_YES; so does a lone 👍 or ✅, and 👎 or ❌ give DLG_KW_NO). A sentence that merely
+ * contains a keyword is DLG_KW_NONE, as is invalid
  * UTF-8 or text longer than 256 bytes.
  */
 enum dlg_keyword dlg_keyword_match(const char *text);
