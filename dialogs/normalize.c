@@ -244,24 +244,29 @@ static uint32_t latin_to_cyrillic(uint32_t cp)
 /* ---- folding ---- */
 
 /* A word: [start, end) of the input, between whitespace. */
-static bool word_has_cyrillic(const char *s, size_t len)
+/* A word is "otherwise Cyrillic" when it has a Cyrillic letter and every Latin letter in it is
+ * one of the look-alikes: only then are those Latin letters taken for Cyrillic ones. */
+static bool word_is_cyrillic(const char *s, size_t len)
 {
+    bool cyrillic = false;
     size_t pos = 0;
     while (pos < len) {
         uint32_t cp = 0;
         pos += dlg_utf8_decode(s + pos, len - pos, &cp);
-        if (is_cyrillic_cp(cp)) {
-            return true;
+        uint32_t lower = fold_cp(cp);
+        if (lower >= 'a' && lower <= 'z' && latin_to_cyrillic(lower) == lower) {
+            return false;
         }
+        cyrillic = cyrillic || is_cyrillic_cp(cp);
     }
-    return false;
+    return cyrillic;
 }
 
 /* Emits one folded word; returns false when out is full. *emitted says if anything was. */
 static bool
 fold_word(const char *s, size_t len, char *out, size_t out_len, size_t *pos, bool *emitted)
 {
-    bool cyrillic = word_has_cyrillic(s, len);
+    bool cyrillic = word_is_cyrillic(s, len);
     size_t i = 0;
     *emitted = false;
     while (i < len) {
@@ -554,23 +559,79 @@ const char *dlg_keyword_synonym(size_t i, enum dlg_keyword *keyword)
     return g_synonyms[i].text;
 }
 
+/* The synonyms folded once, on first use, into static storage (the same one-time pattern as
+ * the i18n catalogs: call from the loop thread). A synonym too long to fold stays "" and can
+ * never match; test_normalize checks that every synonym matches its own keyword. */
+#define SYNONYM_FOLDED_MAX 96
+
+static const char *folded_synonym(size_t i)
+{
+    static char folded[N_SYNONYMS][SYNONYM_FOLDED_MAX];
+    static bool ready;
+    if (!ready) {
+        for (size_t k = 0; k < N_SYNONYMS; k++) {
+            if (dlg_fold(g_synonyms[k].text, folded[k], sizeof(folded[k])) != 0) {
+                folded[k][0] = '\0';
+            }
+        }
+        ready = true;
+    }
+    return folded[i];
+}
+
 static enum dlg_keyword keyword_lookup(const char *folded)
 {
-    char syn[2 * 64 + 1];
     for (size_t i = 0; i < N_SYNONYMS; i++) {
-        if (dlg_fold(g_synonyms[i].text, syn, sizeof(syn)) == 0 && strcmp(syn, folded) == 0) {
+        const char *syn = folded_synonym(i);
+        if (syn[0] == folded[0] && strcmp(syn, folded) == 0) {
             return g_synonyms[i].keyword;
         }
     }
     return DLG_KW_NONE;
 }
 
+/* A message of one answering emoji (with optional skin tone and variation selector): 👍 ✅ for
+ * yes, 👎 ❌ for no. Folding drops emoji, so these are recognised before it. */
+static enum dlg_keyword emoji_keyword(const char *text)
+{
+    static const struct {
+        uint32_t cp;
+        enum dlg_keyword keyword;
+    } answers[] = {
+        {0x1F44D, DLG_KW_YES}, {0x2705, DLG_KW_YES}, {0x1F44E, DLG_KW_NO}, {0x274C, DLG_KW_NO}};
+    enum dlg_keyword found = DLG_KW_NONE;
+    size_t len = strlen(text);
+    size_t pos = 0;
+    while (pos < len) {
+        uint32_t cp = 0;
+        size_t n = dlg_utf8_decode(text + pos, len - pos, &cp);
+        if (n == 0) {
+            return DLG_KW_NONE;
+        }
+        pos += n;
+        if (is_space_cp(cp) || cp == 0xFE0F || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
+            continue;
+        }
+        enum dlg_keyword kw = DLG_KW_NONE;
+        for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+            kw = answers[i].cp == cp ? answers[i].keyword : kw;
+        }
+        if (kw == DLG_KW_NONE || found != DLG_KW_NONE) {
+            return DLG_KW_NONE; /* anything else, or two answers */
+        }
+        found = kw;
+    }
+    return found;
+}
+
 enum dlg_keyword dlg_keyword_match(const char *text)
 {
     char folded[2 * KEYWORD_TEXT_MAX + 1];
-    if (!text || strlen(text) > KEYWORD_TEXT_MAX || dlg_fold(text, folded, sizeof(folded)) != 0 ||
-        folded[0] == '\0') {
+    if (!text || strlen(text) > KEYWORD_TEXT_MAX || dlg_fold(text, folded, sizeof(folded)) != 0) {
         return DLG_KW_NONE;
+    }
+    if (folded[0] == '\0') {
+        return emoji_keyword(text);
     }
     enum dlg_keyword kw = keyword_lookup(folded);
     if (kw == DLG_KW_NONE && folded[0] == '/' && folded[1] != '\0') {

@@ -3,7 +3,9 @@
  * matching (never for storing or displaying), keywords in kk/ru/en with their synonyms, option
  * numbers, one-time codes, and day lists ("3, 7, 15-17") with their display form.
  *
- * Pure: no I/O, no allocation, no global state. All input is untrusted UTF-8 that may be
+ * Pure: no I/O, no allocation; the only global state is a table of folded keyword synonyms
+ * built once on first use (call from one thread, like the i18n catalogs). All input is
+ * untrusted UTF-8 that may be
  * invalid or arbitrarily long; every function treats bad input as "not understood" and never
  * reads past the terminating NUL. Strings are borrowed for the call. */
 #ifndef DIALOGS_NORMALIZE_H
@@ -35,10 +37,10 @@ size_t dlg_utf8_prefix(const char *s, size_t len, size_t max);
 /**
  * Folds text for matching: lowercase (Latin, Russian Cyrillic incl. Ё->е, the Kazakh letters);
  * Kazakh letters to their Russian look-alikes (ә->а, ғ->г, қ->к, ң->н, ө->о, ұ/ү->у, һ->х,
- * і->и); Latin look-alikes (a e o p c x y k m t h b i) to Cyrillic inside a word that has
- * Cyrillic letters; whitespace trimmed and collapsed to one space; trailing punctuation
- * (. ! ? , ; : … and their repeats) stripped unless nothing else is left; emoji and other
- * symbols dropped.
+ * і->и); Latin look-alikes (a e o p c x y k m t h b i) to Cyrillic inside a word that is
+ * otherwise Cyrillic (has Cyrillic letters and no other Latin letter); whitespace trimmed and
+ * collapsed to one space; trailing punctuation (. ! ? , ; : … and their repeats) stripped
+ * unless nothing else is left; emoji and other symbols dropped.
  * @param out      caller buffer; a result of at most 2 * strlen(text) + 1 bytes always fits.
  * @return 0; CORE_EBADINPUT when text is not valid UTF-8 (out is then ""); CORE_ETOOBIG when
  *         out is too small (out is then ""); CORE_EINVAL for NULL arguments or out_len 0.
@@ -79,7 +81,8 @@ enum dlg_keyword {
 
 /**
  * The keyword the whole message is, after dlg_fold ("ДА", "Да.", "иә", "оК" with a Latin o all
- * give DLG_KW_YES). A sentence that merely contains a keyword is DLG_KW_NONE, as is invalid
+ * give DLG_KW_YES; so does a lone 👍 or ✅, and 👎 or ❌ give DLG_KW_NO). A sentence that merely
+ * contains a keyword is DLG_KW_NONE, as is invalid
  * UTF-8 or text longer than 256 bytes.
  */
 enum dlg_keyword dlg_keyword_match(const char *text);

@@ -12,11 +12,12 @@ file(SIZE "${IN}" size)
 if(size GREATER 1048576)
   message(FATAL_ERROR "embed.cmake: ${IN} is ${size} bytes, over the 1 MiB limit")
 endif()
+get_filename_component(in_name "${IN}" NAME)
 file(READ "${IN}" hex HEX)
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
 # 16 bytes (80 characters) per line keeps the generated file readable in a debugger.
 string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){16})" "\\1\n    " bytes "${bytes}")
-set(text "/* Generated from ${IN} by dialogs/i18n/embed.cmake: do not edit. */
+set(text "/* Generated from dialogs/i18n/${in_name} by dialogs/i18n/embed.cmake: do not edit. */
 #include \"dialogs/i18n_int.h\"
 
 /* The catalog's bytes followed by one NUL (so an empty catalog is still a valid array). */

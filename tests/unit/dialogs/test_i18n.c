@@ -588,6 +588,92 @@ static void test_date_phrases_bad_input_and_truncation(void **state)
     assert_true(dlg_utf8_valid(small, strlen(small)));
 }
 
+/* ---- random input ---- */
+
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1664525U + 1013904223U;
+    return *seed >> 8;
+}
+
+static void append(char *out, size_t max, size_t *pos, const char *piece)
+{
+    size_t len = strlen(piece);
+    if (*pos + len <= max) {
+        memcpy(out + *pos, piece, len);
+        *pos += len;
+    }
+}
+
+/* Up to 8 lines: mostly well-formed entries with random texts, sometimes a junk line or a
+ * repeated key, so both the accept and the reject paths run. */
+static size_t random_catalog(uint32_t *seed, char *out, size_t max)
+{
+    static const char *const text_pieces[] = {
+        "Сәлем", "{n}", "\\n", "\\\\", "{", "}", " ", "#", "a", "{name}", "ең", "😀",
+    };
+    static const char *const junk_pieces[] = {
+        "\xD0", "\xFF", "\x01", "Z", "\\t", "=", "\\", "no equals", "\r", " = ",
+    };
+    size_t pos = 0;
+    size_t lines = lcg(seed) % 8;
+    for (size_t l = 0; l < lines; l++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%u.x = ", (unsigned)(lcg(seed) % 12));
+        bool junk = lcg(seed) % 12 == 0;
+        append(out, max, &pos, lcg(seed) % 6 == 0 ? "# comment " : key);
+        size_t n = lcg(seed) % 6;
+        for (size_t i = 0; i < n; i++) {
+            append(out, max, &pos, text_pieces[lcg(seed) % 12]);
+        }
+        if (junk) {
+            append(out, max, &pos, junk_pieces[lcg(seed) % 10]);
+        }
+        append(out, max, &pos, "\n");
+    }
+    return pos;
+}
+
+static void test_random_catalogs_and_templates(void **state)
+{
+    (void)state;
+    uint32_t seed = 777;
+    int parsed = 0;
+    int entries = 0;
+    for (int i = 0; i < 20000; i++) {
+        char data[512];
+        size_t len = random_catalog(&seed, data, sizeof(data));
+        struct dlg_catalog_error err = {DLG_CAT_OK, 0};
+        int rc = dlg_catalog_parse(&g_scratch, data, len, &err);
+        if (rc != 0) {
+            assert_true(rc == CORE_EBADINPUT || rc == CORE_ETOOBIG);
+            assert_int_not_equal(err.problem, DLG_CAT_OK);
+            assert_true(err.line >= 1);
+            assert_int_equal(dlg_catalog_count(&g_scratch), 0);
+            continue;
+        }
+        parsed++;
+        entries += (int)dlg_catalog_count(&g_scratch);
+        for (size_t k = 0; k < dlg_catalog_count(&g_scratch); k++) {
+            const char *text = dlg_catalog_text(&g_scratch, k);
+            assert_true(dlg_utf8_valid(text, strlen(text)));
+            assert_string_equal(dlg_catalog_find(&g_scratch, dlg_catalog_key(&g_scratch, k)), text);
+            /* Expanding any parsed text into any size keeps UTF-8 valid. */
+            char out[24];
+            size_t size = 1 + lcg(&seed) % sizeof(out);
+            const struct dlg_i18n_arg args[] = {{"n", "Әә"}};
+            int xr = dlg_i18n_expand(text, out, size, 1, args);
+            assert_true(xr == 0 || xr == CORE_ETOOBIG);
+            assert_true(strlen(out) < size);
+            assert_true(dlg_utf8_valid(out, strlen(out)));
+        }
+    }
+    /* The generator must exercise both paths, or the test proves nothing. */
+    print_message("random catalogs: %d parsed, %d entries\n", parsed, entries);
+    assert_true(parsed > 2000 && entries > 5000);
+    assert_true(parsed < 18000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_weekdays),
         cmocka_unit_test(test_date_phrases),
         cmocka_unit_test(test_date_phrases_bad_input_and_truncation),
+        cmocka_unit_test(test_random_catalogs_and_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

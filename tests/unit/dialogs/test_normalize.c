@@ -75,6 +75,8 @@ static void test_fold_table(void **state)
         {"HELLO World", "hello world"},
         {"pacтay", "растау"},   /* Latin p, a, c, y in a Cyrillic word */
         {"abc где", "abc где"}, /* look-alikes only inside a Cyrillic word */
+        {"дaw", "дaw"},         /* w is no look-alike: the word is not Cyrillic */
+        {"WiFiда", "wifiда"},
         {"да\t\n  нет", "да нет"},
         {"да\xC2\xA0нет", "да нет"}, /* no-break space */
         {"👍 да 👍", "да"},
@@ -223,6 +225,14 @@ static void test_keywords_every_language_case_and_lookalike(void **state)
         {"отмена", DLG_KW_CANCEL},
         {"cancel", DLG_KW_CANCEL},
         {"болдырмау", DLG_KW_CANCEL},
+        {"👍", DLG_KW_YES},
+        {" 👍🏽 ", DLG_KW_YES},
+        {"✅", DLG_KW_YES},
+        {"👎", DLG_KW_NO},
+        {"❌️", DLG_KW_NO},
+        {"👍👎", DLG_KW_NONE},
+        {"👍👍", DLG_KW_NONE},
+        {"🎉", DLG_KW_NONE},
         /* Whole message only; unknown words; noise. */
         {"да, но не сейчас", DLG_KW_NONE},
         {"я сказал да", DLG_KW_NONE},
@@ -251,7 +261,7 @@ static void test_keywords_every_language_case_and_lookalike(void **state)
     assert_int_equal(dlg_keyword_match(NULL), DLG_KW_NONE);
     char longtext[600];
     memset(longtext, ' ', sizeof(longtext));
-    memcpy(longtext + 300, "да", 4); /* "да" plus its NUL, after 300 spaces */
+    memcpy(longtext + 300, "да", 5); /* "да" (4 bytes) and its NUL, after 300 spaces */
     assert_int_equal(dlg_keyword_match(longtext), DLG_KW_NONE);
 }
 
@@ -485,6 +495,97 @@ static void test_daylist_format_round_trip(void **state)
     assert_int_equal(dlg_dayset_count(0xFFFFFFFFU), 31);
 }
 
+/* ---- random input never crashes and keeps the invariants ---- */
+
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1664525U + 1013904223U;
+    return *seed >> 8;
+}
+
+/* Random text from pieces parents (and attackers) send: digits, separators, Cyrillic, Kazakh,
+ * Latin look-alikes, emoji, broken UTF-8. */
+static void random_text(uint32_t *seed, char *out, size_t max)
+{
+    static const char *const pieces[] = {
+        "1",    "7",
+        "0",    "15",
+        "123",  "456",
+        ",",    " ",
+        "-",    "–",
+        ".",    "№",
+        "#",    ")",
+        "да",   "Ә",
+        "қ",    "o",
+        "K",    "код",
+        "😀",    "\xEF\xB8\x8F",
+        "\xD0", "\x80",
+        "\xFF", "\xE2\x80",
+        "\t",   "?",
+        "stop", "\xC2\xA0",
+    };
+    size_t n = lcg(seed) % 12;
+    size_t pos = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[lcg(seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+        size_t len = strlen(p);
+        if (pos + len + 1 > max) {
+            break;
+        }
+        memcpy(out + pos, p, len + 1);
+        pos += len;
+    }
+}
+
+static void test_random_input_keeps_invariants(void **state)
+{
+    (void)state;
+    uint32_t seed = 12345;
+    int n_valid = 0;
+    int n_days = 0;
+    int n_codes = 0;
+    int n_keywords = 0;
+    for (int i = 0; i < 50000; i++) {
+        char text[128];
+        random_text(&seed, text, sizeof(text));
+        bool valid = dlg_utf8_valid(text, strlen(text));
+        n_valid += valid;
+        char folded[2 * sizeof(text) + 1];
+        int rc = dlg_fold(text, folded, sizeof(folded));
+        assert_int_equal(rc, valid ? 0 : CORE_EBADINPUT);
+        assert_true(dlg_utf8_valid(folded, strlen(folded)));
+        enum dlg_keyword kw = dlg_keyword_match(text);
+        assert_true(kw >= DLG_KW_NONE && kw < DLG_KW_COUNT);
+        if (!valid) {
+            assert_int_equal(kw, DLG_KW_NONE);
+        }
+        n_keywords += kw != DLG_KW_NONE;
+        int number = -1;
+        if (dlg_option_number(text, &number) == 0) {
+            assert_true(number >= 0 && number <= 99);
+        }
+        char code[DLG_CODE_DIGITS + 1];
+        if (dlg_code_extract(text, code, sizeof(code)) == 0) {
+            assert_int_equal(strspn(code, "0123456789"), DLG_CODE_DIGITS);
+            assert_int_equal(strlen(code), DLG_CODE_DIGITS);
+            n_codes++;
+        }
+        struct dlg_daylist_result r;
+        if (dlg_daylist_parse(text, 30, &r) == DLG_DAYLIST_OK) {
+            assert_int_equal(r.days & ~0x7FFFFFFEU, 0); /* days 1..30 only */
+            assert_true(r.days != 0);
+            n_days++;
+        } else {
+            assert_int_equal(r.days, 0);
+        }
+        (void)dlg_guess_lang(text);
+    }
+    print_message("random texts: %d valid, %d day lists, %d codes, %d keywords\n", n_valid, n_days,
+                  n_codes, n_keywords);
+    assert_true(n_valid > 5000 && n_days > 500 && n_codes > 10 && n_keywords > 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_codes),
         cmocka_unit_test(test_daylist_parse),
         cmocka_unit_test(test_daylist_format_round_trip),
+        cmocka_unit_test(test_random_input_keeps_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
