@@ -134,6 +134,9 @@ static int open_parts(struct chat *chat, char *err, size_t err_len)
         }
     }
     if (rc == CORE_OK) {
+        rc = bot_conversation_check_catalogs(err, err_len);
+    }
+    if (rc == CORE_OK) {
         rc = bot_code_sink_from_config(&chat->cfg, stdout, &chat->sink);
     }
     return rc;

@@ -22,6 +22,7 @@
 #include "db/portal_events.h"
 #include "db/registry.h"
 #include "db/sessions.h"
+#include "dialogs/i18n.h"
 #include "dialogs/rules.h"
 
 #define AD_CONTACT_ADDRESS "contacts.address_enc"
@@ -62,6 +63,18 @@ void bot_conversation_dialog_config(const struct bot_config *cfg, struct dlg_con
     snprintf(out->contact_whatsapp, sizeof out->contact_whatsapp, "%s",
              cfg->contact_centre.whatsapp);
     snprintf(out->contact_hours, sizeof out->contact_hours, "%s", cfg->contact_centre.hours);
+}
+
+int bot_conversation_check_catalogs(char *err, size_t err_len)
+{
+    enum dlg_lang lang = DLG_LANG_KK;
+    struct dlg_catalog_error problem = {0};
+    int rc = dlg_i18n_init(&lang, &problem);
+    if (rc != CORE_OK) {
+        snprintf(err, err_len, "message catalog %s is broken: %s (line %u)", dlg_lang_code(lang),
+                 dlg_catalog_problem_name(problem.problem), (unsigned)problem.line);
+    }
+    return rc;
 }
 
 void bot_conversation_init(struct bot_conversation *conv,

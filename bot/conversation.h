@@ -36,6 +36,10 @@ struct bot_conversation {
     struct bot_outbox *outbox;     /* borrowed, may be NULL: kicked after new replies */
 };
 
+/** Parses the compiled-in message catalogs once; a broken one is a startup error (one line in
+ * err) rather than fallback texts in front of parents. */
+CORE_NODISCARD int bot_conversation_check_catalogs(char *err, size_t err_len);
+
 /** Prepares the service in place (conv must not move afterwards). sink: where one-time codes
  * go (copied; NULL = none, codes then fail with a clear message to the parent). */
 void bot_conversation_init(struct bot_conversation *conv,

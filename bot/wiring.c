@@ -58,7 +58,11 @@ int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size
     memset(w, 0, sizeof *w);
     w->app = app;
     const struct bot_config *cfg = bot_app_config(app);
-    int rc = bot_code_sink_from_config(cfg, stdout, &w->sink);
+    int rc = bot_conversation_check_catalogs(err, err_len);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    rc = bot_code_sink_from_config(cfg, stdout, &w->sink);
     if (rc != CORE_OK) {
         snprintf(err, err_len, "dev.code_sink: %s", core_strerror(rc));
         return rc;
