@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 DEMO_DIR   ?= var/demo
 DEMO_NOW   ?= 2026-12-03T10:00:00+05:00
 
-.PHONY: deps build run chat test test-plain test-asan format format-check bench clean
+.PHONY: deps build demo-db run chat test test-plain test-asan format format-check bench clean
 
 deps:
 	@./.ci/deps
@@ -27,8 +27,14 @@ run: demo-db
 	cd $(DEMO_DIR) && TABELBOT_NOW=$(DEMO_NOW) exec $(CURDIR)/$(BUILD)/tabelbot serve \
 	    --config $(CURDIR)/tests/fixtures/demo.toml
 
-chat: demo-db
-	cd $(DEMO_DIR) && TABELBOT_NOW=$(DEMO_NOW) exec $(CURDIR)/$(BUILD)/tabelbot chat \
+# A fresh copy of the demo registry each time, so the README's steps always work.
+CHAT_DIR ?= var/chat
+chat: build
+	rm -rf $(CHAT_DIR) && mkdir -p $(CHAT_DIR)
+	cd $(CHAT_DIR) && $(CURDIR)/$(BUILD)/tabelbot migrate --config $(CURDIR)/tests/fixtures/demo.toml >/dev/null
+	cd $(CHAT_DIR) && $(CURDIR)/$(BUILD)/tabelbot import --config $(CURDIR)/tests/fixtures/demo.toml \
+	    $(CURDIR)/tests/fixtures/registry-demo.json
+	cd $(CHAT_DIR) && TABELBOT_NOW=$(DEMO_NOW) exec $(CURDIR)/$(BUILD)/tabelbot chat \
 	    --config $(CURDIR)/tests/fixtures/demo.toml
 
 test: deps test-plain test-asan
