@@ -837,6 +837,13 @@ static int read_header(struct parser *ps)
                  ps->doc->tables[seen].pos.line);
         return fail_at(ps, pos, CORE_EBADINPUT, msg);
     }
+    const struct bot_toml_keyval *clash = bot_toml_key_find(&ps->doc->tables[0], name);
+    if (clash) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "name already used by a key on line %zu", clash->pos.line);
+        free(name);
+        return fail_at(ps, pos, CORE_EBADINPUT, msg);
+    }
     if (doc_add_table(ps->doc, name, pos) != CORE_OK) {
         return fail_nomem(ps);
     }

@@ -185,6 +185,7 @@ static const struct err_case err_cases[] = {
     {"a = 1\nb = 2\na = 3\n", 0, 3, 1, "a", "duplicate key (first set on line 1)"},
     {"[s]\nx = 1\n[t]\n[s]\n", 0, 4, 2, "s", "duplicate table (first defined on line 1)"},
     {"[s]\nx = 1\nx = 2\n", 0, 3, 1, "s.x", "duplicate key (first set on line 2)"},
+    {"s = 1\n[s]\n", 0, 2, 2, "s", "name already used by a key on line 1"},
     {"[a.b]\n", 0, 1, 3, "a", "dotted table names are not supported"},
     {"[[a]]\n", 0, 1, 2, "", "arrays of tables ([[...]]) are not supported"},
     {"[]\n", 0, 1, 2, "", "expected a table name (letters, digits, '_', '-')"},
