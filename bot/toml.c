@@ -515,13 +515,9 @@ static int read_escape(struct parser *ps, char *out, size_t *len)
     if (ch == 'u' || ch == 'U') {
         return read_unicode_escape(ps, esc_pos, out, len);
     }
-    char msg[64];
-    if (ch > 0x20 && ch < 0x7F) {
-        snprintf(msg, sizeof msg, "invalid escape \\%c", ch);
-    } else {
-        snprintf(msg, sizeof msg, "invalid escape sequence");
-    }
-    return fail_at(ps, esc_pos, CORE_EBADINPUT, msg);
+    /* The message does not quote the character: the string may be a secret. */
+    return fail_at(ps, esc_pos, CORE_EBADINPUT,
+                   "invalid escape (use \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)");
 }
 
 /* Raw length of a one-line string body starting at the cursor (after the opening quote), up to
