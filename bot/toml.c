@@ -910,6 +910,33 @@ static int read_line(struct parser *ps)
     return fail(ps, "expected a key, a [table] header or a comment");
 }
 
+/* Builds the tree from checked text: the root table, then one line (or array) at a time. On
+ * failure frees what was built. */
+static int parse_lines(struct parser *ps)
+{
+    ps->doc = calloc(1, sizeof *ps->doc);
+    char *root = dup_bytes("", 0);
+    if (!ps->doc || !root) {
+        free(ps->doc);
+        free(root);
+        ps->doc = NULL;
+        return fail_nomem(ps);
+    }
+    struct bot_toml_pos first = {1, 1};
+    int rc = doc_add_table(ps->doc, root, first);
+    while (rc == CORE_OK && ps->c.p < ps->c.end) {
+        rc = read_line(ps);
+    }
+    if (rc != CORE_OK) {
+        if (rc == CORE_ENOMEM) {
+            fail_nomem(ps);
+        }
+        bot_toml_free(ps->doc);
+        ps->doc = NULL;
+    }
+    return rc;
+}
+
 int bot_toml_parse(const char *text,
                    size_t len,
                    struct bot_toml_doc **out,
@@ -937,23 +964,8 @@ int bot_toml_parse(const char *text,
     if (rc != CORE_OK) {
         return rc;
     }
-    ps.doc = calloc(1, sizeof *ps.doc);
-    char *root = dup_bytes("", 0);
-    if (!ps.doc || !root) {
-        free(ps.doc);
-        free(root);
-        return fail_nomem(&ps);
-    }
-    struct bot_toml_pos first = {1, 1};
-    rc = doc_add_table(ps.doc, root, first);
-    while (rc == CORE_OK && ps.c.p < ps.c.end) {
-        rc = read_line(&ps);
-    }
+    rc = parse_lines(&ps);
     if (rc != CORE_OK) {
-        if (rc == CORE_ENOMEM) {
-            fail_nomem(&ps);
-        }
-        bot_toml_free(ps.doc);
         return rc;
     }
     *out = ps.doc;
