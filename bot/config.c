@@ -806,13 +806,12 @@ int bot_config_load_text(const char *name,
     }
     bot_config_defaults(scratch);
     *ld = (struct load){
-        .name = name ? name : "config", .cfg = scratch, .err = err, .err_len = err_len};
+        .name = name || !text ? name : "config", .cfg = scratch, .err = err, .err_len = err_len};
     rc = text ? apply_text(ld, text, len) : CORE_OK;
     if (rc == CORE_OK) {
         rc = apply_env(ld, envp);
     }
     if (rc == CORE_OK) {
-        ld->name = name;
         rc = validate_keys(ld);
     }
     if (rc == CORE_OK) {
