@@ -245,17 +245,22 @@ int db_contact_list_by_parent(
 int db_contact_erase(struct db *db, int64_t id)
 {
     static const char drop_notes[] = "UPDATE escalations SET note_enc = NULL WHERE contact_id = ?1";
+    static const char retire_codes[] =
+        "UPDATE otp SET status = 'superseded' WHERE contact_id = ?1 AND status = 'live'";
     static const char sql[] = "DELETE FROM contacts WHERE id = ?1";
-    sqlite3_stmt *stmt = db__stmt(db, drop_notes);
-    if (!stmt) {
-        return CORE_EDB;
+    static const char *const before[] = {drop_notes, retire_codes};
+    for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
+        sqlite3_stmt *stmt = db__stmt(db, before[i]);
+        if (!stmt) {
+            return CORE_EDB;
+        }
+        sqlite3_bind_int64(stmt, 1, id);
+        int err = db__exec_stmt(db, stmt);
+        if (err != CORE_OK) {
+            return err;
+        }
     }
-    sqlite3_bind_int64(stmt, 1, id);
-    int err = db__exec_stmt(db, stmt);
-    if (err != CORE_OK) {
-        return err;
-    }
-    stmt = db__stmt(db, sql);
+    sqlite3_stmt *stmt = db__stmt(db, sql);
     if (!stmt) {
         return CORE_EDB;
     }

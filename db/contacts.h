@@ -3,7 +3,8 @@
  * SMS phone, a web-chat visitor), found by (channel, keyed hash of the channel-scoped user id),
  * with the id itself sealed by bot/ (ad "contacts.address_enc"). A contact is linked to a voucher
  * holder once the parent proved who they are; erasing a contact removes the row and everything
- * that cascades from it (its session and its one-time codes).
+ * that cascades from it (its session); its one-time codes are retired and unlinked but kept
+ * until they age out, so they still count against the per-phone hourly cap.
  * All structs are plain fixed-size values: nothing to free. */
 #ifndef DB_CONTACTS_H
 #define DB_CONTACTS_H
@@ -79,10 +80,11 @@ CORE_NODISCARD int db_contact_set_reachable(struct db *db, int64_t id, bool reac
 CORE_NODISCARD int db_contact_list_by_parent(
     struct db *db, int64_t parent_id, struct db_contact *out, size_t max, size_t *count);
 
-/** "Unlink and erase my data": deletes the contact row; its session and one-time codes go with
- * it (ON DELETE CASCADE); its escalations lose the link to it and their sealed notes (what the
- * parent typed). CORE_ENOTFOUND when absent. Audit rows hold no personal data and stay.
- * Two statements: call inside a transaction. */
+/** "Unlink and erase my data": deletes the contact row; its session goes with it (ON DELETE
+ * CASCADE); its live one-time codes are retired and unlinked (they hold only keyed hashes and
+ * keep counting against the per-phone cap); its escalations lose the link to it and their sealed
+ * notes (what the parent typed). CORE_ENOTFOUND when absent. Audit rows hold no personal data and
+ * stay. Two statements: call inside a transaction. */
 CORE_NODISCARD int db_contact_erase(struct db *db, int64_t id);
 
 #endif

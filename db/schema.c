@@ -72,7 +72,9 @@ static const char *const migration_1[] = {
     "CREATE TABLE otp ("
     "  id INTEGER PRIMARY KEY,"
     "  phone_hash BLOB NOT NULL,"
-    "  contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,"
+    /* SET NULL, not CASCADE: an erased contact's codes keep counting against the per-phone
+     * hourly cap, or erase-and-register again would be an SMS-bombing loop. */
+    "  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
     "  code_hash BLOB NOT NULL,"
     "  issued_at INTEGER NOT NULL,"
     "  expires_at INTEGER NOT NULL,"

@@ -207,7 +207,12 @@ static void test_contact_erase_cascades(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM otp WHERE contact_id = %lld",
              (long long)gone.id);
     assert_int_equal(records_env_raw_int(env, sql), 0);
-    assert_int_equal(records_env_raw_int(env, "SELECT count(*) FROM otp"), 1);
+    /* The erased contact's codes stay (unlinked, no longer usable) so that they keep counting
+     * against the per-phone cap: erase-and-register again must not reset it. */
+    assert_int_equal(records_env_raw_int(env, "SELECT count(*) FROM otp"), 3);
+    assert_int_equal(records_env_raw_int(env, "SELECT count(*) FROM otp WHERE contact_id IS NULL"
+                                              " AND status = 'superseded'"),
+                     2);
     struct db_escalation e;
     assert_int_equal(db_escalation_get(env->db, esc, &e), CORE_OK);
     assert_int_equal(e.contact_id, 0);
