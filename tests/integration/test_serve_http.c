@@ -169,13 +169,22 @@ static void test_duplicate_delivery_is_stored_once(void **state)
     assert_int_equal(r.status, 200);
     tb_http_reply_free(&r);
     free(edited);
-    /* The depth gauge sees the stored row (no conversation service: it stays 'new'). */
+    /* A block (my_chat_member) is stored: the conversation service marks the contact. */
+    char *kicked = tb_fixture_read("tests/fixtures/telegram/my_chat_member_kicked.json", NULL);
+    assert_non_null(kicked);
+    assert_int_equal(post_update(f, secret_header, kicked, &r), 0);
+    assert_int_equal(r.status, 200);
+    tb_http_reply_free(&r);
+    free(kicked);
+    /* The depth gauge sees the stored rows (no conversation service: they stay 'new'). */
     assert_int_equal(
         tb_http(f->proc.port, "GET", "/metrics", NULL, NULL, 0, &r, TB_HTTP_TIMEOUT_MS), 0);
-    assert_non_null(strstr(r.body, "\ntabelbot_inbox_depth 1\n"));
+    assert_non_null(strstr(r.body, "\ntabelbot_inbox_depth 2\n"));
     tb_http_reply_free(&r);
     stop_clean(f);
-    assert_int_equal(inbox_rows(f), 1);
+    assert_int_equal(inbox_rows(f), 2);
+    assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox WHERE external_id = '904512305'"),
+                     1);
     assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox WHERE channel = 'telegram' AND "
                                       "external_id = '904512302' AND status = 'new'"),
                      1);
