@@ -1393,6 +1393,7 @@ void bot_http_server_free(struct bot_http_server *server)
     if (server->in_done || (server->state != SRV_NEW && server->state != SRV_CLOSED)) {
         server->free_when_closed = true;
         if (!server->in_done) {
+            server->done = NULL; /* the owner is gone: nobody to tell */
             bot_http_server_close(server, NULL, NULL);
         }
         return;
