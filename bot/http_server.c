@@ -824,7 +824,7 @@ static void conn_dispatch(struct conn *c)
         .param = "",
         .remote_ip = c->remote_ip,
     };
-    char allow[128];
+    char allow[128] = "";
     const struct route *r = NULL;
     if (url[0] == '/') {
         r = route_find(c->srv, req.method, url, &req.param, allow, sizeof allow);
