@@ -113,6 +113,17 @@ static void h_created(const struct bot_http_request *req, struct bot_http_respon
     LOOP_CHECK(f, (bot_http_response_add_header(res, "WWW-Authenticate", "Bearer")) == 0);
 }
 
+static void on_stopped(struct bot_http_server *srv, void *ctx);
+
+/* An admin-style handler that stops the server it runs in: its own answer must still go out. */
+static void h_stop(const struct bot_http_request *req, struct bot_http_response *res, void *ctx)
+{
+    (void)req;
+    struct fixture *f = ctx;
+    f->stop_rc = bot_http_server_stop(f->srv, on_stopped, f);
+    LOOP_CHECK(f, bot_http_response_set(res, 202, NULL, "stopping") == 0);
+}
+
 /* ---- fixture ---- */
 
 static void add_routes(struct fixture *f)
@@ -127,6 +138,7 @@ static void add_routes(struct fixture *f)
     LOOP_CHECK(f, (bot_http_server_route(s, "GET", "/big", "big", h_big, f)) == 0);
     LOOP_CHECK(f, (bot_http_server_route(s, "GET", "/bad", "bad", h_bad_status, f)) == 0);
     LOOP_CHECK(f, (bot_http_server_route(s, "PUT", "/created", "created", h_created, f)) == 0);
+    LOOP_CHECK(f, bot_http_server_route(s, "POST", "/stop", "stop", h_stop, f) == 0);
 }
 
 static void on_loop_setup(void *arg)
@@ -250,7 +262,7 @@ static void test_http_route_param_query_headers_body(void **state)
     struct raw_http_response res;
     assert_int_equal(raw_http_roundtrip(f->port,
                                         "POST /webhook/telegram?a=1&b=2 HTTP/1.1\r\nHost: t\r\n"
-                                        "X-Telegram-Bot-Api-Secret-Token: s3cr3t\r\n"
+                                        "X-Telegram-Bot-Api-Secret-Token:  s3cr3t \t\r\n"
                                         "Content-Length: 7\r\n\r\n{\"x\":1}",
                                         &res),
                      0);
@@ -769,6 +781,25 @@ static void test_http_close_drops_in_flight_request(void **state)
     assert_int_equal(f->conns, 0);
 }
 
+static void test_http_stop_from_a_handler_answers_first(void **state)
+{
+    struct fixture *f = *state;
+    struct raw_http_client c;
+    struct raw_http_response res;
+    assert_int_equal(raw_http_connect(&c, f->port), 0);
+    assert_int_equal(raw_http_send_str(&c, "POST /stop HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 0);
+    assert_int_equal(raw_http_read_response(&c, &res), 0);
+    assert_int_equal(res.status, 202);
+    assert_string_equal(res.body, "stopping");
+    assert_string_equal(raw_http_header(&res, "connection"), "close");
+    raw_http_response_cleanup(&res);
+    assert_true(raw_http_wait_closed(&c, RAW_HTTP_TIMEOUT_MS));
+    raw_http_close(&c);
+    wait_stopped(f);
+    assert_int_equal(f->stop_rc, 0);
+    assert_int_equal(f->stopped_seen, 1);
+}
+
 /* ---- API contracts without a network ---- */
 
 static void test_http_route_and_header_validation(void **state)
@@ -859,6 +890,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_metrics_record_route_and_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_close_drops_in_flight_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_port_in_use_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_stop_from_a_handler_answers_first, setup,
+                                        teardown),
         cmocka_unit_test(test_http_over_max_connections_503),
         cmocka_unit_test(test_http_thousand_concurrent_keep_alive),
         cmocka_unit_test(test_http_graceful_stop_finishes_in_flight_request),
