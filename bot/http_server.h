@@ -146,8 +146,9 @@ bot_http_server_stop(struct bot_http_server *server, bot_http_stopped_fn done, v
 void bot_http_server_close(struct bot_http_server *server, bot_http_stopped_fn done, void *ctx);
 
 /** Frees the server; NULL is fine. When handles are still open it closes them (as
- * bot_http_server_close without a callback) and the memory is released from the last close
- * callback: the caller must still run the loop before uv_loop_close. */
+ * bot_http_server_close), cancels a pending stopped callback, and the memory is released from
+ * the last close callback: the caller must still run the loop before uv_loop_close. May be
+ * called from the stopped callback. */
 void bot_http_server_free(struct bot_http_server *server);
 
 #endif
