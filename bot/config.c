@@ -229,30 +229,21 @@ static const char *check_template_name(const char *text)
 
 /* ---- the schema ----------------------------------------------------------------------- */
 
+/* clang-format off */
 #define FIELD(sec, name)                                                                           \
     .section = #sec, .key = #name, .offset = offsetof(struct bot_config, sec.name),                \
     .size = sizeof(((struct bot_config *)0)->sec.name)
-#define STR(sec, name, fn)                                                                         \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn)                                  \
-    }
-#define SECRET(sec, name, fn)                                                                      \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn), .secret = true                  \
-    }
-#define BOOL(sec, name)                                                                            \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_BOOL                                                   \
-    }
-#define INT(sec, name, lo, hi)                                                                     \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_INT, .min = (lo), .max = (hi)                          \
-    }
-#define SIZE(sec, name, lo, hi)                                                                    \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_SIZE, .min = (lo), .max = (hi)                         \
-    }
+#define STR(sec, name, fn)      {FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn)}
+#define SECRET(sec, name, fn)   {FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn), \
+                                 .secret = true}
+#define BOOL(sec, name)         {FIELD(sec, name), .type = BOT_CFG_T_BOOL}
+#define INT(sec, name, lo, hi)  {FIELD(sec, name), .type = BOT_CFG_T_INT, .min = (lo), .max = (hi)}
+#define SIZE(sec, name, lo, hi) {FIELD(sec, name), .type = BOT_CFG_T_SIZE, .min = (lo), \
+                                 .max = (hi)}
+/* clang-format on */
 
+/* One row per key, in documentation order. Adding a key to struct bot_config = one row here,
+ * one entry in config.example.toml and one in docs/configuration.md (the tests check both). */
 static const struct bot_cfg_key schema[] = {
     STR(server, listen, check_listen),
     STR(server, public_url, check_url_required),
