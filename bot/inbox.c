@@ -40,6 +40,7 @@ void bot_inbox_options_default(struct bot_inbox_options *opt)
     opt->base_backoff_ms = 1000;
     opt->max_backoff_ms = 60000;
     opt->sweep_ms = 1000;
+    opt->budget_ms = 25;
 }
 
 int bot_inbox_new(uv_loop_t *loop,
@@ -60,7 +61,8 @@ int bot_inbox_new(uv_loop_t *loop,
         bot_inbox_options_default(&inbox->opt);
     }
     if (inbox->opt.batch == 0 || inbox->opt.batch > BATCH_MAX || inbox->opt.sweep_ms <= 0 ||
-        inbox->opt.base_backoff_ms < 0 || inbox->opt.max_backoff_ms < inbox->opt.base_backoff_ms) {
+        inbox->opt.budget_ms <= 0 || inbox->opt.base_backoff_ms < 0 ||
+        inbox->opt.max_backoff_ms < inbox->opt.base_backoff_ms) {
         free(inbox);
         return CORE_EINVAL;
     }
@@ -236,7 +238,11 @@ static int run_batch(struct bot_inbox *inbox, size_t *handled, bool *more)
     size_t n = 0;
     int err =
         db_inbox_next(inbox->db, bot_clock_now_ms(inbox->clock), inbox->rows, inbox->opt.batch, &n);
+    uint64_t until = bot_clock_mono_ms() + (uint64_t)inbox->opt.budget_ms;
     for (size_t i = 0; err == CORE_OK && i < n; i++) {
+        if (i > 0 && bot_clock_mono_ms() >= until) {
+            break; /* keep the loop responsive; the rest stays 'new' for the next turn */
+        }
         err = process_row(inbox, &inbox->rows[i]);
         *handled += err == CORE_OK;
     }

@@ -31,6 +31,7 @@ struct fx {
     char order[64][16]; /* external ids in handling order */
     int stop_after;     /* close the processor after this many successes (loop test) */
     int successes;
+    int sleep_ms; /* the handler takes this long */
 };
 
 static int setup(void **state)
@@ -82,6 +83,9 @@ static int handler(void *ctx, struct db *db, const struct bot_inbox_row *row, in
     sqlite3_bind_text(stmt, 1, row->external_id, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
+    if (f->sleep_ms) {
+        tb_sleep_ms(f->sleep_ms);
+    }
     if (f->fail_left > 0) {
         f->fail_left--;
         return CORE_EBADINPUT;
@@ -223,6 +227,22 @@ static void test_loop_drains_backlog_in_chat_order(void **state)
     assert_int_equal(scalar(f, "SELECT count(*) FROM inbox WHERE status = 'done'"), 30);
 }
 
+static void test_batch_yields_after_its_time_budget(void **state)
+{
+    struct fx *f = *state;
+    make(f, 5, 1); /* default budget: 25 ms */
+    put(f, "1", "chat-a");
+    put(f, "2", "chat-b");
+    put(f, "3", "chat-c");
+    f->sleep_ms = 40;
+    size_t handled = 0;
+    assert_int_equal(bot_inbox_run_once(f->inbox, &handled), 0);
+    assert_int_equal(handled, 1); /* over budget after the first: the loop gets a turn */
+    assert_int_equal(bot_inbox_run_once(f->inbox, &handled), 0);
+    assert_int_equal(handled, 1);
+    assert_string_equal(f->order[1], "2"); /* arrival order continues */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gives_up_and_unblocks_the_chat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_payload_fails_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_drains_backlog_in_chat_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_yields_after_its_time_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
