@@ -324,6 +324,38 @@ static void test_cli_exit_codes(void **state)
     tb_rmtree(dir);
 }
 
+/* TABELBOT_NOW without [dev] clock_override: ignored, with one warning. */
+static void test_clock_override_needs_the_setting(void **state)
+{
+    struct fixture *f = *state; /* started without the variable: no clock line */
+    stop_clean(f);
+    char *log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_null(strstr(log, "clock.override"));
+    free(log);
+    tb_proc_cleanup(&f->proc);
+    remove(f->proc.log_path);
+    const char *const env[] = {"TABELBOT_NOW=2026-12-03T10:00:00+05:00", NULL};
+    assert_int_equal(tb_serve_start(&f->proc, f->dir, f->config, env, TB_START_TIMEOUT_MS), 0);
+    stop_clean(f);
+    log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "clock.override_ignored"));
+    free(log);
+    tb_proc_cleanup(&f->proc);
+    /* With the setting on, the pinned time is honoured and said so. */
+    char config[600];
+    assert_int_equal(tb_serve_config(f->dir, NULL, "clock_override = true", config, sizeof config),
+                     0);
+    remove(f->proc.log_path);
+    assert_int_equal(tb_serve_start(&f->proc, f->dir, config, env, TB_START_TIMEOUT_MS), 0);
+    stop_clean(f);
+    log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "clock.override now=2026-12-03T10:00:00+05:00"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_delivery_is_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_channels_not_enabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_limits_through_the_binary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_override_needs_the_setting, setup, teardown),
         cmocka_unit_test(test_cli_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
