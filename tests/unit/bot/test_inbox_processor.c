@@ -217,7 +217,7 @@ static void test_loop_drains_backlog_in_chat_order(void **state)
     for (int c = 0; c < 3; c++) {
         int last = -1;
         for (int k = 0; k < 30; k++) {
-            int n = atoi(f->order[k]);
+            int n = (int)strtol(f->order[k], NULL, 10);
             if (n % 3 == c) {
                 assert_true(n > last);
                 last = n;
