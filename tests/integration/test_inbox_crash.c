@@ -57,7 +57,7 @@ static int record_handler(void *ctx, struct db *db, const struct bot_inbox_row *
     sqlite3_bind_int(stmt, 3, seq);
     int rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
-    tb_sleep_ms(4);
+    tb_sleep_ms(10); /* leaves the parent a wide window (160 rows x 10 ms) to kill mid-way */
     return rc == SQLITE_DONE ? CORE_OK : CORE_EDB;
 }
 
