@@ -327,6 +327,9 @@ static int append_head(struct core_buf *head,
  * bytes. Closes the connection when even that fails. */
 static void conn_send(struct conn *c, struct bot_http_response *res, bool head_only)
 {
+    if (c->closing) {
+        return; /* closed under the handler (server close or free): nobody to answer */
+    }
     bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
     size_t body_len = res->status == 204 ? 0 : res->body.len;
     struct core_buf head;
@@ -395,6 +398,9 @@ static const char *error_reason(int status)
 /* Answers a server-generated error (and Allow, for 405); the connection closes afterwards. */
 static void conn_send_error(struct conn *c, int status, const char *allow)
 {
+    if (c->closing) {
+        return;
+    }
     struct bot_http_response res;
     response_init(&res);
     c->close_after = true;
