@@ -586,6 +586,13 @@ static void test_http_metrics_record_route_and_status(void **state)
     assert_non_null(strstr(f->text, "tabelbot_http_request_duration_seconds_bucket{route=\"hello\","
                                     "le=\"+Inf\"} 2\n"));
     assert_null(strstr(f->text, "77011234567")); /* never the raw path */
+    /* The connections are all closed by now (the client closed each after its answer). */
+    for (int i = 0; i < 200 && !strstr(f->text, "\ntabelbot_http_connections 0\n"); i++) {
+        sleep_ms(25);
+        raw_http_loop_call(&f->l, on_render, f);
+    }
+    assert_non_null(strstr(f->text, "# TYPE tabelbot_http_connections gauge\n"));
+    assert_non_null(strstr(f->text, "\ntabelbot_http_connections 0\n"));
 }
 
 static void test_http_over_max_connections_503(void **state)
@@ -667,6 +674,8 @@ static void test_http_thousand_concurrent_keep_alive(void **state)
     }
     raw_http_loop_call(&f->l, on_count_conns, f);
     assert_int_equal(f->conns, N);
+    raw_http_loop_call(&f->l, on_render, f);
+    assert_non_null(strstr(f->text, "\ntabelbot_http_connections 1000\n"));
     for (int i = 0; i < N; i++) {
         raw_http_close(&c[i]);
     }
