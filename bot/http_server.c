@@ -327,6 +327,9 @@ static int append_head(struct core_buf *head,
  * bytes. Closes the connection when even that fails. */
 static void conn_send(struct conn *c, struct bot_http_response *res, bool head_only)
 {
+    if (c->closing) {
+        return; /* closed under the handler (server close or free): nobody to answer */
+    }
     bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
     size_t body_len = res->status == 204 ? 0 : res->body.len;
     struct core_buf head;
@@ -395,6 +398,9 @@ static const char *error_reason(int status)
 /* Answers a server-generated error (and Allow, for 405); the connection closes afterwards. */
 static void conn_send_error(struct conn *c, int status, const char *allow)
 {
+    if (c->closing) {
+        return;
+    }
     struct bot_http_response res;
     response_init(&res);
     c->close_after = true;
@@ -425,6 +431,15 @@ static void conn_send_error(struct conn *c, int status, const char *allow)
 
 /* ---- connection lifecycle ---- */
 
+/* Keeps BOT_METRIC_HTTP_CONNECTIONS equal to the open client connections. */
+static void count_connection(struct bot_http_server *srv, double delta)
+{
+    if (srv->metrics &&
+        bot_metrics_gauge_add(srv->metrics, BOT_METRIC_HTTP_CONNECTIONS, NULL, delta) != 0) {
+        LOG_DEBUG("metrics_failed", "metric=%s", BOT_METRIC_HTTP_CONNECTIONS);
+    }
+}
+
 static void conn_unlink(struct conn *c)
 {
     struct bot_http_server *srv = c->srv;
@@ -437,6 +452,7 @@ static void conn_unlink(struct conn *c)
         c->next->prev = c->prev;
     }
     srv->n_conns--;
+    count_connection(srv, -1);
     if (c->refused) {
         srv->n_refusing--;
     } else {
@@ -1036,6 +1052,7 @@ static struct conn *conn_new(struct bot_http_server *srv)
     }
     srv->conns = c;
     srv->n_conns++;
+    count_connection(srv, 1);
     return c;
 }
 
@@ -1178,6 +1195,10 @@ int bot_http_server_new(uv_loop_t *loop,
             rc = bot_metrics_register_histogram(metrics, BOT_METRIC_HTTP_DURATION,
                                                 "HTTP request latency from first byte to response",
                                                 hist_labels, 1, NULL, 0);
+        }
+        if (rc == CORE_OK) {
+            rc = bot_metrics_register_gauge(metrics, BOT_METRIC_HTTP_CONNECTIONS,
+                                            "Open HTTP client connections", NULL, 0);
         }
     }
     if (rc != CORE_OK) {

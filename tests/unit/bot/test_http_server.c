@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,6 +586,13 @@ static void test_http_metrics_record_route_and_status(void **state)
     assert_non_null(strstr(f->text, "tabelbot_http_request_duration_seconds_bucket{route=\"hello\","
                                     "le=\"+Inf\"} 2\n"));
     assert_null(strstr(f->text, "77011234567")); /* never the raw path */
+    /* The connections are all closed by now (the client closed each after its answer). */
+    for (int i = 0; i < 200 && !strstr(f->text, "\ntabelbot_http_connections 0\n"); i++) {
+        sleep_ms(25);
+        raw_http_loop_call(&f->l, on_render, f);
+    }
+    assert_non_null(strstr(f->text, "# TYPE tabelbot_http_connections gauge\n"));
+    assert_non_null(strstr(f->text, "\ntabelbot_http_connections 0\n"));
 }
 
 static void test_http_over_max_connections_503(void **state)
@@ -666,6 +674,8 @@ static void test_http_thousand_concurrent_keep_alive(void **state)
     }
     raw_http_loop_call(&f->l, on_count_conns, f);
     assert_int_equal(f->conns, N);
+    raw_http_loop_call(&f->l, on_render, f);
+    assert_non_null(strstr(f->text, "\ntabelbot_http_connections 1000\n"));
     for (int i = 0; i < N; i++) {
         raw_http_close(&c[i]);
     }
@@ -800,6 +810,61 @@ static void test_http_stop_from_a_handler_answers_first(void **state)
     assert_int_equal(f->stopped_seen, 1);
 }
 
+/* Deterministic xorshift: the same garbage on every run. */
+static uint32_t next_random(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static size_t make_garbage(uint32_t *seed, char *out, size_t cap)
+{
+    static const char *const prefixes[] = {
+        "", "GET / HTTP/1.1\r\n", "POST /echo HTTP/1.1\r\n",
+        "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET "};
+    static const char alphabet[] = "GETPOST /:\r\n\r\n0123456789abcdefHTP1.-; \t\x01\x7f\xff";
+    const char *prefix = prefixes[next_random(seed) % (sizeof prefixes / sizeof prefixes[0])];
+    size_t n = strlen(prefix);
+    memcpy(out, prefix, n);
+    size_t extra = next_random(seed) % (cap - n);
+    for (size_t i = 0; i < extra; i++) {
+        out[n++] = alphabet[next_random(seed) % (sizeof alphabet - 1)];
+    }
+    return n;
+}
+
+static void test_http_garbage_never_hurts_the_server(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t seed = 0x9e3779b9u;
+    char garbage[600];
+    char sink[4096];
+    for (int round = 0; round < 300; round++) {
+        struct raw_http_client c;
+        size_t len = make_garbage(&seed, garbage, sizeof garbage);
+        assert_int_equal(raw_http_connect(&c, f->port), 0);
+        if (raw_http_send(&c, garbage, len) == 0) {
+            shutdown(c.fd, SHUT_WR);
+        }
+        /* Whatever comes back, the server must end the exchange (answer and/or close). */
+        ssize_t n;
+        size_t total = 0;
+        while ((n = recv(c.fd, sink, sizeof sink, 0)) > 0) {
+            total += (size_t)n;
+        }
+        assert_true(n == 0 || errno == ECONNRESET);
+        assert_true(total < 1024 * 1024);
+        raw_http_close(&c);
+    }
+    struct raw_http_response res;
+    assert_int_equal(raw_http_roundtrip(f->port, "GET /hello HTTP/1.1\r\n\r\n", &res), 0);
+    assert_int_equal(res.status, 200);
+    raw_http_response_cleanup(&res);
+}
+
 /* ---- API contracts without a network ---- */
 
 static void test_http_route_and_header_validation(void **state)
@@ -892,6 +957,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_port_in_use_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_stop_from_a_handler_answers_first, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_http_garbage_never_hurts_the_server, setup, teardown),
         cmocka_unit_test(test_http_over_max_connections_503),
         cmocka_unit_test(test_http_thousand_concurrent_keep_alive),
         cmocka_unit_test(test_http_graceful_stop_finishes_in_flight_request),
