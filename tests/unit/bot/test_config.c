@@ -791,6 +791,12 @@ static void test_config_failure_leaves_cfg_untouched(void **state)
                      CORE_ECONFIG);
     assert_string_equal(tiny, "t.toml:");
     assert_int_equal(bot_config_load(NULL, NULL, NULL, err, sizeof err), CORE_EINVAL);
+    /* A buffer without a name is called "config" in errors. */
+    const char *text = "[server]\nlisten = \"x:1\"\n";
+    assert_int_equal(bot_config_load_text(NULL, text, strlen(text), NULL, &cfg, err, sizeof err),
+                     CORE_ECONFIG);
+    assert_string_equal(err, "config:2:10: server.listen: must be host:port with an IPv4 "
+                             "address, localhost or [IPv6] as host");
 }
 
 static void test_config_files(void **state)
