@@ -37,6 +37,7 @@ struct bot_app {
     uv_signal_t sig_int;
     uv_signal_t sig_term;
     bool handles_ready;
+    int n_handles; /* how many of stop_async, sig_int, sig_term are initialised, in that order */
     struct bot_metrics *metrics;
     struct bot_http_server *server;
     struct bot_webhook *webhook;
@@ -208,6 +209,13 @@ static int init_server(struct bot_app *app, char *err, size_t err_len)
 static void on_stop_async(uv_async_t *handle);
 static void on_signal(uv_signal_t *handle, int signum);
 
+static uv_handle_t *own_handle(struct bot_app *app, int index)
+{
+    uv_handle_t *handles[] = {(uv_handle_t *)&app->stop_async, (uv_handle_t *)&app->sig_int,
+                              (uv_handle_t *)&app->sig_term};
+    return handles[index];
+}
+
 static int init_loop(struct bot_app *app, char *err, size_t err_len)
 {
     int rc = uv_loop_init(&app->loop);
@@ -216,10 +224,18 @@ static int init_loop(struct bot_app *app, char *err, size_t err_len)
         return CORE_EIO;
     }
     app->loop_ready = true;
-    if (uv_async_init(&app->loop, &app->stop_async, on_stop_async) != 0 ||
-        uv_signal_init(&app->loop, &app->sig_int) != 0 ||
-        uv_signal_init(&app->loop, &app->sig_term) != 0) {
-        snprintf(err, err_len, "cannot create the loop handles");
+    rc = uv_async_init(&app->loop, &app->stop_async, on_stop_async);
+    app->n_handles += rc == 0;
+    if (rc == 0) {
+        rc = uv_signal_init(&app->loop, &app->sig_int);
+        app->n_handles += rc == 0;
+    }
+    if (rc == 0) {
+        rc = uv_signal_init(&app->loop, &app->sig_term);
+        app->n_handles += rc == 0;
+    }
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot create the loop handles: %s", uv_strerror(rc));
         return CORE_EIO;
     }
     app->stop_async.data = app;
@@ -458,12 +474,12 @@ void bot_app_free(struct bot_app *app)
     app->inbox = NULL;
     bot_http_server_free(app->server);
     app->server = NULL;
-    if (app->handles_ready) {
-        close_handle((uv_handle_t *)&app->sig_int);
-        close_handle((uv_handle_t *)&app->sig_term);
-        close_handle((uv_handle_t *)&app->stop_async);
-    }
     if (app->loop_ready) {
+        /* Our own handles, also after a partial init (the parts above close theirs: a walk
+         * over every handle would cut into their chained closes). */
+        for (int i = 0; i < app->n_handles; i++) {
+            close_handle(own_handle(app, i));
+        }
         uv_run(&app->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&app->loop) != 0) {
             LOG_ERROR("serve.loop_busy", "note=\"handles still open at teardown\"");

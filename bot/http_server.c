@@ -64,6 +64,7 @@ struct conn {
     bool lingering;        /* FIN sent, dropping input until EOF or LINGER_MS */
     bool peer_eof;         /* the client closed its side */
     bool read_paused;      /* reading stopped by backpressure, input kept in pending_in */
+    bool dispatching;      /* inside conn_dispatch (a handler may stop the server) */
     int error_status;      /* set by a parser callback that rejects the request */
     uint64_t req_start_ms; /* uv_now at the start of the request (or accept) */
     uint64_t req_start_ns; /* uv_hrtime, for the latency histogram */
@@ -117,6 +118,8 @@ struct bot_http_server {
     bot_http_stopped_fn done;
     void *done_ctx;
     uint16_t port;
+    uint64_t refused_log_ms;     /* rate limit of the overload warnings */
+    unsigned long refused_quiet; /* overload events not logged since the last line */
     http_parser_settings settings;
     struct bot_http_header scratch[MAX_HEADERS];
     char read_buf[READ_BUF_BYTES];
@@ -324,6 +327,9 @@ static int append_head(struct core_buf *head,
  * bytes. Closes the connection when even that fails. */
 static void conn_send(struct conn *c, struct bot_http_response *res, bool head_only)
 {
+    if (c->closing) {
+        return; /* closed under the handler (server close or free): nobody to answer */
+    }
     bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
     size_t body_len = res->status == 204 ? 0 : res->body.len;
     struct core_buf head;
@@ -392,6 +398,9 @@ static const char *error_reason(int status)
 /* Answers a server-generated error (and Allow, for 405); the connection closes afterwards. */
 static void conn_send_error(struct conn *c, int status, const char *allow)
 {
+    if (c->closing) {
+        return;
+    }
     struct bot_http_response res;
     response_init(&res);
     c->close_after = true;
@@ -422,6 +431,15 @@ static void conn_send_error(struct conn *c, int status, const char *allow)
 
 /* ---- connection lifecycle ---- */
 
+/* Keeps BOT_METRIC_HTTP_CONNECTIONS equal to the open client connections. */
+static void count_connection(struct bot_http_server *srv, double delta)
+{
+    if (srv->metrics &&
+        bot_metrics_gauge_add(srv->metrics, BOT_METRIC_HTTP_CONNECTIONS, NULL, delta) != 0) {
+        LOG_DEBUG("metrics_failed", "metric=%s", BOT_METRIC_HTTP_CONNECTIONS);
+    }
+}
+
 static void conn_unlink(struct conn *c)
 {
     struct bot_http_server *srv = c->srv;
@@ -434,6 +452,7 @@ static void conn_unlink(struct conn *c)
         c->next->prev = c->prev;
     }
     srv->n_conns--;
+    count_connection(srv, -1);
     if (c->refused) {
         srv->n_refusing--;
     } else {
@@ -565,6 +584,16 @@ static int head_add(struct conn *c, const char *at, size_t len, int status_if_ov
     return 0;
 }
 
+/* Drops the blanks http-parser leaves at the end of a header value (RFC 9110 OWS). */
+static void trim_value(struct conn *c)
+{
+    size_t start = c->hdrs[c->n_hdrs - 1].value;
+    while (c->head.len > start &&
+           (c->head.data[c->head.len - 1] == ' ' || c->head.data[c->head.len - 1] == '\t')) {
+        c->head.len--;
+    }
+}
+
 static int head_terminate(struct conn *c)
 {
     int rc = core_buf_append(&c->head, "", 1);
@@ -609,6 +638,9 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     struct conn *c = p->data;
     if (c->hdr_last != 1) {
+        if (c->hdr_last == 2) {
+            trim_value(c);
+        }
         if (end_url(c) != 0 || (c->hdr_last == 2 && head_terminate(c) != 0)) {
             return -1;
         }
@@ -685,6 +717,9 @@ static int check_headers(struct conn *c, const http_parser *p)
 static int on_headers_complete(http_parser *p)
 {
     struct conn *c = p->data;
+    if (c->hdr_last == 2) {
+        trim_value(c);
+    }
     if (end_url(c) != 0 || (c->hdr_last == 2 && head_terminate(c) != 0)) {
         return -1;
     }
@@ -824,13 +859,15 @@ static void conn_dispatch(struct conn *c)
         .param = "",
         .remote_ip = c->remote_ip,
     };
-    char allow[128];
+    char allow[128] = "";
     const struct route *r = NULL;
     if (url[0] == '/') {
         r = route_find(c->srv, req.method, url, &req.param, allow, sizeof allow);
     }
     if (r) {
+        c->dispatching = true;
         run_handler(c, r, &req);
+        c->dispatching = false;
     } else {
         conn_send_error(c, url[0] != '/' ? 400 : allow[0] ? 405 : 404, allow[0] ? allow : NULL);
     }
@@ -1015,14 +1052,31 @@ static struct conn *conn_new(struct bot_http_server *srv)
     }
     srv->conns = c;
     srv->n_conns++;
+    count_connection(srv, 1);
     return c;
+}
+
+/* At most one overload line per second; the rest are counted in the next line. */
+static bool log_allowed(struct bot_http_server *srv)
+{
+    uint64_t now = uv_now(srv->loop);
+    if (srv->refused_log_ms && now - srv->refused_log_ms < 1000) {
+        srv->refused_quiet++;
+        return false;
+    }
+    srv->refused_log_ms = now;
+    return true;
 }
 
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct bot_http_server *srv = listener->data;
     if (status < 0) {
-        LOG_WARN("accept_failed", "err=%s", uv_err_name(status));
+        if (log_allowed(srv)) {
+            LOG_WARN("accept_failed", "err=%s suppressed=%lu", uv_err_name(status),
+                     srv->refused_quiet);
+            srv->refused_quiet = 0;
+        }
         return;
     }
     struct conn *c = conn_new(srv);
@@ -1048,7 +1102,11 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     conn_peer_name(c);
     if (over) {
-        LOG_INFO("connection_refused", "active=%zu max=%zu", srv->n_active, srv->max_conns);
+        if (log_allowed(srv)) {
+            LOG_WARN("connection_refused", "active=%zu max=%zu suppressed=%lu", srv->n_active,
+                     srv->max_conns, srv->refused_quiet);
+            srv->refused_quiet = 0;
+        }
         conn_send_error(c, 503, NULL);
         return;
     }
@@ -1137,6 +1195,10 @@ int bot_http_server_new(uv_loop_t *loop,
             rc = bot_metrics_register_histogram(metrics, BOT_METRIC_HTTP_DURATION,
                                                 "HTTP request latency from first byte to response",
                                                 hist_labels, 1, NULL, 0);
+        }
+        if (rc == CORE_OK) {
+            rc = bot_metrics_register_gauge(metrics, BOT_METRIC_HTTP_CONNECTIONS,
+                                            "Open HTTP client connections", NULL, 0);
         }
     }
     if (rc != CORE_OK) {
@@ -1315,7 +1377,8 @@ size_t bot_http_server_connections(const struct bot_http_server *server)
 
 static bool conn_is_idle(const struct conn *c)
 {
-    return !c->in_message && !c->message_done && c->writes_pending == 0 && c->pending_in.len == 0;
+    return !c->in_message && !c->message_done && !c->dispatching && c->writes_pending == 0 &&
+           c->pending_in.len == 0;
 }
 
 static void close_all(struct bot_http_server *srv, bool only_idle)
@@ -1393,6 +1456,7 @@ void bot_http_server_free(struct bot_http_server *server)
     if (server->in_done || (server->state != SRV_NEW && server->state != SRV_CLOSED)) {
         server->free_when_closed = true;
         if (!server->in_done) {
+            server->done = NULL; /* the owner is gone: nobody to tell */
             bot_http_server_close(server, NULL, NULL);
         }
         return;

@@ -15,6 +15,7 @@
  * Every response carries Content-Length; "Connection: close" when the server closes.
  * Each response is counted in BOT_METRIC_HTTP_REQUESTS{route,status} and observed in
  * BOT_METRIC_HTTP_DURATION{route}; route is the route's name or "unmatched", never the path.
+ * BOT_METRIC_HTTP_CONNECTIONS follows the open client connections.
  * Nothing personal is logged: only route names, statuses and sizes. */
 #ifndef BOT_HTTP_SERVER_H
 #define BOT_HTTP_SERVER_H
@@ -99,8 +100,8 @@ CORE_NODISCARD int bot_http_response_set(struct bot_http_response *res,
 
 /** Creates a server on `loop` with the limits of cfg->server (copied; listen is "host:port",
  * host an IPv4 or IPv6 literal, "[::1]:8080" accepted, port 0 = ephemeral). `metrics` may be
- * NULL (nothing recorded); otherwise it is borrowed and must outlive the server, and the two
- * HTTP metrics are registered in it. Nothing listens until bot_http_server_start.
+ * NULL (nothing recorded); otherwise it is borrowed and must outlive the server, and the
+ * three HTTP metrics are registered in it. Nothing listens until bot_http_server_start.
  * *out is owned by the caller: release with bot_http_server_free.
  * Returns CORE_ECONFIG for an unusable listen address or limit, CORE_ENOMEM. */
 CORE_NODISCARD int bot_http_server_new(uv_loop_t *loop,
@@ -146,8 +147,9 @@ bot_http_server_stop(struct bot_http_server *server, bot_http_stopped_fn done, v
 void bot_http_server_close(struct bot_http_server *server, bot_http_stopped_fn done, void *ctx);
 
 /** Frees the server; NULL is fine. When handles are still open it closes them (as
- * bot_http_server_close without a callback) and the memory is released from the last close
- * callback: the caller must still run the loop before uv_loop_close. */
+ * bot_http_server_close), cancels a pending stopped callback, and the memory is released from
+ * the last close callback: the caller must still run the loop before uv_loop_close. May be
+ * called from the stopped callback. */
 void bot_http_server_free(struct bot_http_server *server);
 
 #endif

@@ -25,7 +25,7 @@ struct bot_inbox {
     struct bot_inbox_options opt;
     bot_inbox_handler_fn handler;
     void *handler_ctx;
-    uv_timer_t work;  /* fires at 0 after a kick, or at once after a full batch */
+    uv_timer_t work;  /* fires at 0 after a kick, and again while batches find rows */
     uv_timer_t sweep; /* periodic */
     struct db_inbox_row *rows;
     bool started;
@@ -40,6 +40,7 @@ void bot_inbox_options_default(struct bot_inbox_options *opt)
     opt->base_backoff_ms = 1000;
     opt->max_backoff_ms = 60000;
     opt->sweep_ms = 1000;
+    opt->budget_ms = 25;
 }
 
 int bot_inbox_new(uv_loop_t *loop,
@@ -60,7 +61,8 @@ int bot_inbox_new(uv_loop_t *loop,
         bot_inbox_options_default(&inbox->opt);
     }
     if (inbox->opt.batch == 0 || inbox->opt.batch > BATCH_MAX || inbox->opt.sweep_ms <= 0 ||
-        inbox->opt.base_backoff_ms < 0 || inbox->opt.max_backoff_ms < inbox->opt.base_backoff_ms) {
+        inbox->opt.budget_ms <= 0 || inbox->opt.base_backoff_ms < 0 ||
+        inbox->opt.max_backoff_ms < inbox->opt.base_backoff_ms) {
         free(inbox);
         return CORE_EINVAL;
     }
@@ -227,15 +229,20 @@ static int process_row(struct bot_inbox *inbox, const struct db_inbox_row *row)
     return record_failure(inbox, row, err, stage == 1 ? "handler" : "mark_done", false);
 }
 
-/* One batch; *full tells whether the batch was full (more rows may be ready). */
-static int run_batch(struct bot_inbox *inbox, size_t *handled, bool *full)
+/* One batch; *more tells whether rows were fetched: the next rows of those chats, or rows
+ * beyond a full batch, may be ready now. */
+static int run_batch(struct bot_inbox *inbox, size_t *handled, bool *more)
 {
     *handled = 0;
-    *full = false;
+    *more = false;
     size_t n = 0;
     int err =
         db_inbox_next(inbox->db, bot_clock_now_ms(inbox->clock), inbox->rows, inbox->opt.batch, &n);
+    uint64_t until = bot_clock_mono_ms() + (uint64_t)inbox->opt.budget_ms;
     for (size_t i = 0; err == CORE_OK && i < n; i++) {
+        if (i > 0 && bot_clock_mono_ms() >= until) {
+            break; /* keep the loop responsive; the rest stays 'new' for the next turn */
+        }
         err = process_row(inbox, &inbox->rows[i]);
         *handled += err == CORE_OK;
     }
@@ -244,15 +251,15 @@ static int run_batch(struct bot_inbox *inbox, size_t *handled, bool *full)
         LOG_WARN("inbox.batch_stopped", "handled=%zu err=%s db=\"%s\"", *handled,
                  core_strerror(err), db_last_error(inbox->db));
     }
-    *full = err == CORE_OK && n == inbox->opt.batch;
+    *more = err == CORE_OK && n > 0;
     return err;
 }
 
 int bot_inbox_run_once(struct bot_inbox *inbox, size_t *processed)
 {
     size_t handled = 0;
-    bool full = false;
-    int err = inbox->handler ? run_batch(inbox, &handled, &full) : CORE_ESTATE;
+    bool more = false;
+    int err = inbox->handler ? run_batch(inbox, &handled, &more) : CORE_ESTATE;
     if (processed) {
         *processed = handled;
     }
@@ -266,9 +273,9 @@ static void on_work(uv_timer_t *timer)
         return;
     }
     size_t handled = 0;
-    bool full = false;
-    if (run_batch(inbox, &handled, &full) == CORE_OK && full) {
-        uv_timer_start(&inbox->work, on_work, 0, 0); /* a full batch: yield, then go on */
+    bool more = false;
+    if (run_batch(inbox, &handled, &more) == CORE_OK && more) {
+        uv_timer_start(&inbox->work, on_work, 0, 0); /* yield to the loop, then go on */
     }
 }
 

@@ -50,6 +50,8 @@ struct bot_inbox_options {
     int base_backoff_ms; /* first retry delay, doubled per attempt (1000) */
     int max_backoff_ms;  /* cap of the retry delay (60000) */
     int sweep_ms;        /* periodic look for due retries and missed kicks (1000) */
+    int budget_ms;       /* a batch yields to the loop after this long (25); rows not reached
+                            stay 'new' and come first in the next batch */
 };
 
 struct bot_inbox;

@@ -10,6 +10,7 @@
  * Names used across the service (register them once, record by name):
  *   tabelbot_http_requests_total{route,status}            counter   (bot/http_server)
  *   tabelbot_http_request_duration_seconds{route}          histogram (bot/http_server)
+ *   tabelbot_http_connections                              gauge     (bot/http_server)
  *   tabelbot_inbox_depth, tabelbot_outbox_depth            gauge callbacks (runtime)
  *   tabelbot_outbox_attempts_total{channel}                counter   (outbox)
  *   tabelbot_outbox_failures_total{channel,reason}         counter   (outbox) */
@@ -27,13 +28,14 @@
 #define BOT_METRICS_MAX_BUCKETS 24  /* histogram upper bounds, +Inf excluded */
 
 /* Names of the metrics other parts record into. */
-#define BOT_METRIC_HTTP_REQUESTS   "tabelbot_http_requests_total"
-#define BOT_METRIC_HTTP_DURATION   "tabelbot_http_request_duration_seconds"
-#define BOT_METRIC_INBOX_DEPTH     "tabelbot_inbox_depth"
-#define BOT_METRIC_OUTBOX_DEPTH    "tabelbot_outbox_depth"
-#define BOT_METRIC_OUTBOX_ATTEMPTS "tabelbot_outbox_attempts_total"
-#define BOT_METRIC_OUTBOX_FAILURES "tabelbot_outbox_failures_total"
-#define BOT_METRICS_CONTENT_TYPE   "text/plain; version=0.0.4; charset=utf-8"
+#define BOT_METRIC_HTTP_REQUESTS    "tabelbot_http_requests_total"
+#define BOT_METRIC_HTTP_DURATION    "tabelbot_http_request_duration_seconds"
+#define BOT_METRIC_HTTP_CONNECTIONS "tabelbot_http_connections"
+#define BOT_METRIC_INBOX_DEPTH      "tabelbot_inbox_depth"
+#define BOT_METRIC_OUTBOX_DEPTH     "tabelbot_outbox_depth"
+#define BOT_METRIC_OUTBOX_ATTEMPTS  "tabelbot_outbox_attempts_total"
+#define BOT_METRIC_OUTBOX_FAILURES  "tabelbot_outbox_failures_total"
+#define BOT_METRICS_CONTENT_TYPE    "text/plain; version=0.0.4; charset=utf-8"
 
 struct bot_metrics;
 

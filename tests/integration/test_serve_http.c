@@ -169,13 +169,22 @@ static void test_duplicate_delivery_is_stored_once(void **state)
     assert_int_equal(r.status, 200);
     tb_http_reply_free(&r);
     free(edited);
-    /* The depth gauge sees the stored row (no conversation service: it stays 'new'). */
+    /* A block (my_chat_member) is stored: the conversation service marks the contact. */
+    char *kicked = tb_fixture_read("tests/fixtures/telegram/my_chat_member_kicked.json", NULL);
+    assert_non_null(kicked);
+    assert_int_equal(post_update(f, secret_header, kicked, &r), 0);
+    assert_int_equal(r.status, 200);
+    tb_http_reply_free(&r);
+    free(kicked);
+    /* The depth gauge sees the stored rows (no conversation service: they stay 'new'). */
     assert_int_equal(
         tb_http(f->proc.port, "GET", "/metrics", NULL, NULL, 0, &r, TB_HTTP_TIMEOUT_MS), 0);
-    assert_non_null(strstr(r.body, "\ntabelbot_inbox_depth 1\n"));
+    assert_non_null(strstr(r.body, "\ntabelbot_inbox_depth 2\n"));
     tb_http_reply_free(&r);
     stop_clean(f);
-    assert_int_equal(inbox_rows(f), 1);
+    assert_int_equal(inbox_rows(f), 2);
+    assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox WHERE external_id = '904512305'"),
+                     1);
     assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox WHERE channel = 'telegram' AND "
                                       "external_id = '904512302' AND status = 'new'"),
                      1);
@@ -315,6 +324,38 @@ static void test_cli_exit_codes(void **state)
     tb_rmtree(dir);
 }
 
+/* TABELBOT_NOW without [dev] clock_override: ignored, with one warning. */
+static void test_clock_override_needs_the_setting(void **state)
+{
+    struct fixture *f = *state; /* started without the variable: no clock line */
+    stop_clean(f);
+    char *log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_null(strstr(log, "clock.override"));
+    free(log);
+    tb_proc_cleanup(&f->proc);
+    remove(f->proc.log_path);
+    const char *const env[] = {"TABELBOT_NOW=2026-12-03T10:00:00+05:00", NULL};
+    assert_int_equal(tb_serve_start(&f->proc, f->dir, f->config, env, TB_START_TIMEOUT_MS), 0);
+    stop_clean(f);
+    log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "clock.override_ignored"));
+    free(log);
+    tb_proc_cleanup(&f->proc);
+    /* With the setting on, the pinned time is honoured and said so. */
+    char config[600];
+    assert_int_equal(tb_serve_config(f->dir, NULL, "clock_override = true", config, sizeof config),
+                     0);
+    remove(f->proc.log_path);
+    assert_int_equal(tb_serve_start(&f->proc, f->dir, config, env, TB_START_TIMEOUT_MS), 0);
+    stop_clean(f);
+    log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "clock.override now=2026-12-03T10:00:00+05:00"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_delivery_is_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_channels_not_enabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_limits_through_the_binary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_override_needs_the_setting, setup, teardown),
         cmocka_unit_test(test_cli_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
