@@ -21,7 +21,6 @@
 #define CLAIM_BATCH     64
 #define MAX_BATCHES     8    /* per wake-up, so one wake-up cannot starve the loop */
 #define IDLE_TICK_MS    1000 /* also notices rows queued by another process */
-#define RESEND_DELAY_MS 0    /* an abandoned try is due again at once */
 #define SETTLE_RETRY_MS 200
 
 struct slot {
@@ -314,6 +313,17 @@ static void release_row(struct bot_outbox *ob, int64_t id, int64_t at)
     }
 }
 
+/* Ends a try that never reached the channel: the row goes back without counting an attempt. */
+static void abandon(struct bot_outbox *ob, struct flight *f, int delay_ms)
+{
+    release_row(ob, f->id, now_ms(ob) + delay_ms);
+    if (ob->slots[f->slot].counters.attempts > 0) {
+        ob->slots[f->slot].counters.attempts--;
+    }
+    flight_unlink(ob, f);
+    free(f);
+}
+
 static void on_http_done(void *ctx, const struct bot_http_response *resp)
 {
     struct flight *f = ctx;
@@ -323,11 +333,8 @@ static void on_http_done(void *ctx, const struct bot_http_response *resp)
         return;
     }
     if (resp->err == CORE_ESTATE) {
-        /* Cancelled (shutdown): the try is abandoned, not failed. */
-        release_row(ob, f->id, now_ms(ob));
-        flight_unlink(ob, f);
-        free(f);
-        bot_outbox_kick(ob);
+        /* Cancelled (shutdown): the try is abandoned, not failed; no hurry to claim it again. */
+        abandon(ob, f, IDLE_TICK_MS);
         return;
     }
     const struct bot_outbox_sender *s = &ob->slots[f->slot].sender;
@@ -365,12 +372,14 @@ static void send_http(struct bot_outbox *ob, struct flight *f, const struct bot_
     if (!call.label[0]) {
         snprintf(call.label, sizeof call.label, "%s", msg->channel);
     }
-    err = ob->deps.http ? bot_http_submit(ob->deps.http, &call, on_http_done, f) : CORE_ESTATE;
+    err = bot_http_submit(ob->deps.http, &call, on_http_done, f);
     if (call.body) {
         memset(call.body, 0, call.body_len); /* the payload in clear */
     }
     bot_http_call_cleanup(&call);
-    if (err != CORE_OK) {
+    if (err == CORE_ESTATE) {
+        abandon(ob, f, IDLE_TICK_MS); /* the client is shutting down: not the message's fault */
+    } else if (err != CORE_OK) {
         settle_simple(ob, f, is_permanent(err) ? BOT_SEND_DEAD : BOT_SEND_RETRY, "submit", err);
     }
 }
@@ -597,7 +606,7 @@ int bot_outbox_open(const struct bot_outbox_deps *deps, struct bot_outbox **out)
 int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s)
 {
     if (!ob || !s || !s->channel || !s->channel[0] || strlen(s->channel) >= DB_OUTBOX_CHANNEL_MAX ||
-        !s->render == !s->deliver_local) {
+        !s->render == !s->deliver_local || (s->render && !ob->deps.http)) {
         return CORE_EINVAL;
     }
     if (slot_of(ob, s->channel) < ob->n_slots) {
@@ -681,7 +690,7 @@ void bot_outbox_close(struct bot_outbox *ob)
         struct flight *f = ob->flights;
         flight_unlink(ob, f);
         if (!f->answered || settle_db(ob, f) != CORE_OK) {
-            release_row(ob, f->id, now_ms(ob) + RESEND_DELAY_MS);
+            release_row(ob, f->id, now_ms(ob));
         }
         if (f->answered) {
             free(f); /* the sender already called back */

@@ -96,7 +96,8 @@ struct bot_outbox;
 CORE_NODISCARD int bot_outbox_open(const struct bot_outbox_deps *deps, struct bot_outbox **out);
 
 /** Adds the sender of one channel (before or after start). CORE_EEXIST for a channel already
- * registered, CORE_ETOOBIG past BOT_OUTBOX_MAX_SENDERS, CORE_EINVAL for a malformed sender. */
+ * registered, CORE_ETOOBIG past BOT_OUTBOX_MAX_SENDERS, CORE_EINVAL for a malformed sender (or
+ * an HTTP sender without deps.http). */
 CORE_NODISCARD int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s);
 
 /** Crash recovery ('sending' rows back to 'pending'), then starts dispatching. */

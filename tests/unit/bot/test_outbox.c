@@ -573,6 +573,41 @@ static void test_outbox_close_in_flight_releases_rows_for_resend(void **state)
     assert_int_equal(http_stub_request_count(f->stub), 4); /* at least once: answers were lost */
 }
 
+static bool never(void *ctx)
+{
+    (void)ctx;
+    return false;
+}
+
+static void test_outbox_http_client_closing_first_costs_no_attempt(void **state)
+{
+    struct fx *f = *state;
+    f->script.decide = hang;
+    enqueue(f, "telegram", "6101", "c-1", DB_OUTBOX_INTERACTIVE);
+    enqueue(f, "telegram", "6102", "c-2", DB_OUTBOX_INTERACTIVE);
+    open_outbox(f, false);
+    assert_int_equal(bot_outbox_start(f->ob), CORE_OK);
+    assert_true(http_stub_run_until(&f->loop, stub_has_two, f->stub, WAIT_MS));
+    bot_http_client_close(f->http); /* wrong shutdown order: answers come back cancelled */
+    f->http = NULL;
+    assert_int_equal(bot_outbox_in_flight(f->ob), 0);
+    /* Let the dispatcher wake up a few times with a closed client. */
+    http_stub_run_until(&f->loop, never, NULL, 1500);
+    struct db_outbox_counts c;
+    assert_int_equal(db_outbox_counts(f->db, &c), CORE_OK);
+    assert_int_equal(c.pending, 2);
+    assert_int_equal(c.dead, 0);
+    int64_t id = 0;
+    struct db_outbox_info info;
+    assert_int_equal(db_outbox_find_by_key(f->db, "c-1", &id), CORE_OK);
+    assert_int_equal(db_outbox_find(f->db, id, &info), CORE_OK);
+    assert_int_equal(info.attempts, 0);
+    struct bot_outbox_counters st[2];
+    channel_stats(f, st);
+    assert_int_equal(st[0].attempts, 0);
+    assert_int_equal(st[0].retries, 0);
+}
+
 /* ---- enqueue ---- */
 
 static void test_outbox_enqueue_duplicate_and_bad_items(void **state)
@@ -684,7 +719,8 @@ static void test_outbox_sanitize_masks_numbers_and_controls(void **state)
     char out[64];
     const char *text = "chat +77011234567 not found\r\n[code 400]";
     bot_outbox_sanitize(text, strlen(text), 200, out, sizeof out);
-    assert_string_equal(out, "chat +########### not found?" "?[code 400]");
+    assert_string_equal(out, "chat +########### not found?"
+                             "?[code 400]");
     bot_outbox_sanitize("abcdef", 6, 3, out, sizeof out);
     assert_string_equal(out, "abc");
 }
@@ -717,6 +753,7 @@ int main(void)
         T(test_outbox_sending_rows_are_recovered_at_start),
         T(test_outbox_local_sender_delivers_in_order),
         T(test_outbox_close_in_flight_releases_rows_for_resend),
+        T(test_outbox_http_client_closing_first_costs_no_attempt),
         T(test_outbox_enqueue_duplicate_and_bad_items),
         cmocka_unit_test(test_outbox_classify_default_verdicts),
         cmocka_unit_test(test_outbox_parse_retry_after),
