@@ -22,6 +22,8 @@
 #define MAX_BATCHES     8    /* per wake-up, so one wake-up cannot starve the loop */
 #define IDLE_TICK_MS    1000 /* also notices rows queued by another process */
 #define SETTLE_RETRY_MS 200
+#define PRUNE_BATCH     1000
+#define PRUNE_EVERY_MS  (3600 * 1000)
 
 struct slot {
     struct bot_outbox_sender sender;
@@ -48,6 +50,7 @@ struct bot_outbox {
     size_t n_slots;
     struct flight *flights;
     size_t in_flight;
+    uint64_t next_prune; /* loop time (uv_now) of the next prune */
     bool started;
     bool closing;
 };
@@ -557,9 +560,30 @@ static void schedule(struct bot_outbox *ob, int64_t now, bool more)
     uv_timer_start(&ob->timer, on_timer, (uint64_t)(wait > 0 ? wait : 0), 0);
 }
 
+/* Deletes old 'sent' rows a batch at a time: hourly, or every tick while a backlog remains. */
+static void maybe_prune(struct bot_outbox *ob)
+{
+    uint64_t loop_now = uv_now(ob->deps.loop);
+    if (ob->deps.sent_retention_ms < 0 || loop_now < ob->next_prune) {
+        return;
+    }
+    int64_t keep =
+        ob->deps.sent_retention_ms ? ob->deps.sent_retention_ms : BOT_OUTBOX_SENT_RETENTION_MS;
+    int64_t n = 0;
+    int err = db_outbox_prune_sent(ob->deps.db, now_ms(ob) - keep, PRUNE_BATCH, &n);
+    if (err != CORE_OK) {
+        LOG_ERROR("outbox.prune_failed", "err=%s db=\"%s\"", core_strerror(err),
+                  db_last_error(ob->deps.db));
+    } else if (n > 0) {
+        LOG_INFO("outbox.pruned", "rows=%" PRId64, n);
+    }
+    ob->next_prune = loop_now + (n == PRUNE_BATCH ? IDLE_TICK_MS : PRUNE_EVERY_MS);
+}
+
 static void pump(struct bot_outbox *ob)
 {
     retry_unsettled(ob);
+    maybe_prune(ob);
     int64_t now = now_ms(ob);
     struct db_outbox_filter filter;
     build_filter(ob, now, &filter);

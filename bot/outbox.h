@@ -23,10 +23,11 @@
 #include "db/db.h"
 #include "db/outbox.h"
 
-#define BOT_OUTBOX_AD_RECIPIENT "outbox.recipient_enc"
-#define BOT_OUTBOX_AD_PAYLOAD   "outbox.payload_enc"
-#define BOT_OUTBOX_MAX_SENDERS  DB_OUTBOX_MAX_CHANNELS
-#define BOT_OUTBOX_MAX_DELAY_MS (24 * 3600 * 1000) /* longest Retry-After honoured */
+#define BOT_OUTBOX_AD_RECIPIENT      "outbox.recipient_enc"
+#define BOT_OUTBOX_AD_PAYLOAD        "outbox.payload_enc"
+#define BOT_OUTBOX_MAX_SENDERS       DB_OUTBOX_MAX_CHANNELS
+#define BOT_OUTBOX_MAX_DELAY_MS      (24 * 3600 * 1000) /* longest Retry-After honoured */
+#define BOT_OUTBOX_SENT_RETENTION_MS (7LL * 24 * 3600 * 1000)
 
 enum bot_send_verdict {
     BOT_SEND_SENT = 0,        /* delivered */
@@ -88,6 +89,9 @@ struct bot_outbox_deps {
     /* Wall clock in unix ms (the clock of next_attempt_at); NULL: bot_outbox_wall_ms. */
     int64_t (*now_ms)(void *ctx);
     void *clock_ctx;
+    /* How long 'sent' rows (sealed personal data) are kept before pruning; 0: the default
+     * BOT_OUTBOX_SENT_RETENTION_MS; negative: never prune. Dead rows are never pruned. */
+    int64_t sent_retention_ms;
 };
 
 struct bot_outbox;

@@ -479,6 +479,38 @@ static void test_outbox_sending_rows_are_recovered_at_start(void **state)
     assert_non_null(strstr(f->logs, "outbox.recovered rows=2"));
 }
 
+static bool row_gone(void *ctx)
+{
+    struct fx *f = ctx;
+    int64_t id = 0;
+    return db_outbox_find_by_key(f->db, "old-1", &id) == CORE_ENOTFOUND;
+}
+
+static void test_outbox_prunes_old_sent_rows(void **state)
+{
+    struct fx *f = *state;
+    enqueue(f, "telegram", "5101", "old-1", DB_OUTBOX_INTERACTIVE);
+    enqueue(f, "telegram", "5102", "new-1", DB_OUTBOX_INTERACTIVE);
+    struct db_outbox_filter filter = {.now_ms = bot_outbox_wall_ms(), .n_channels = 1};
+    filter.channels[0] = "telegram";
+    struct db_outbox_row rows[4];
+    size_t n = 0;
+    assert_int_equal(db_outbox_claim(f->db, &filter, rows, 4, &n), CORE_OK);
+    assert_int_equal(n, 2);
+    int64_t now = bot_outbox_wall_ms();
+    assert_int_equal(db_outbox_mark_sent(f->db, rows[0].id, now - BOT_OUTBOX_SENT_RETENTION_MS - 1),
+                     CORE_OK);
+    assert_int_equal(db_outbox_mark_sent(f->db, rows[1].id, now - 1000), CORE_OK);
+    db_outbox_row_cleanup(&rows[0]);
+    db_outbox_row_cleanup(&rows[1]);
+    open_outbox(f, false);
+    assert_int_equal(bot_outbox_start(f->ob), CORE_OK);
+    assert_true(http_stub_run_until(&f->loop, row_gone, f, WAIT_MS));
+    int64_t id = 0;
+    assert_int_equal(db_outbox_find_by_key(f->db, "new-1", &id), CORE_OK);
+    assert_non_null(strstr(f->logs, "outbox.pruned rows=1"));
+}
+
 /* ---- local sender ---- */
 
 struct local_log {
@@ -751,6 +783,7 @@ int main(void)
         T(test_outbox_dead_letters_keep_reason_and_unblock_chat),
         T(test_outbox_pause_holds_the_whole_channel),
         T(test_outbox_sending_rows_are_recovered_at_start),
+        T(test_outbox_prunes_old_sent_rows),
         T(test_outbox_local_sender_delivers_in_order),
         T(test_outbox_close_in_flight_releases_rows_for_resend),
         T(test_outbox_http_client_closing_first_costs_no_attempt),
