@@ -212,6 +212,7 @@ static int settle_db(struct bot_outbox *ob, struct flight *f)
                 ? r->retry_after_ms
                 : bot_outbox_backoff_ms(f->attempts + 1, ob->deps.cfg->outbox.base_backoff_ms,
                                         ob->deps.cfg->outbox.max_backoff_ms);
+        delay = delay < 0 ? 0 : (delay > BOT_OUTBOX_MAX_DELAY_MS ? BOT_OUTBOX_MAX_DELAY_MS : delay);
         err = db_outbox_reschedule(ob->deps.db, f->id, now + delay, r->reason);
     }
     if (err == CORE_ENOTFOUND) {
@@ -242,10 +243,12 @@ static void pause_if_asked(struct bot_outbox *ob, struct flight *f)
     if (f->result.verdict != BOT_SEND_RETRY_AFTER || !f->result.pause_channel) {
         return;
     }
-    int64_t until = now_ms(ob) + f->result.retry_after_ms;
+    int delay = f->result.retry_after_ms;
+    delay = delay < 0 ? 0 : (delay > BOT_OUTBOX_MAX_DELAY_MS ? BOT_OUTBOX_MAX_DELAY_MS : delay);
+    int64_t until = now_ms(ob) + delay;
     if (until > slot->paused_until) {
         slot->paused_until = until;
-        LOG_WARN("outbox.pause", "channel=%s for_ms=%d", slot->channel, f->result.retry_after_ms);
+        LOG_WARN("outbox.pause", "channel=%s for_ms=%d", slot->channel, delay);
     }
 }
 

@@ -123,7 +123,8 @@ CORE_NODISCARD int bot_outbox_stats(const struct bot_outbox *ob,
 
 /** Stops dispatching. Rows still in flight go back to 'pending' (they will be sent again: at
  * least once); their HTTP answers, when they come, are ignored. Memory is released from the
- * timer's close callback: keep running the loop. NULL is fine. */
+ * timer's close callback: keep running the loop. NULL is fine. Not from inside a sender's
+ * callback. Shutdown order: close the dispatcher, then the HTTP client, then the database. */
 void bot_outbox_close(struct bot_outbox *ob);
 
 /** A message to queue, in clear. Every pointer is borrowed for the call. */
