@@ -410,6 +410,54 @@ static void test_outbox_dead_letters_keep_reason_and_unblock_chat(void **state)
     assert_null(strstr(f->logs, "message x-1"));
 }
 
+static int render_picky(void *ctx, const struct bot_outbox_msg *msg, struct bot_http_call *out)
+{
+    if (strcmp(msg->idem_key, "bad-render") == 0) {
+        return CORE_EBADINPUT; /* e.g. a payload the channel cannot express */
+    }
+    return render_json(ctx, msg, out);
+}
+
+static void test_outbox_unreadable_rows_are_dead_lettered(void **state)
+{
+    struct fx *f = *state;
+    /* A row sealed under another key (a restored backup with the wrong key file). */
+    char other_key[128];
+    snprintf(other_key, sizeof other_key, "%s/other.key", f->dir);
+    struct bot_crypto *other = NULL;
+    assert_int_equal(bot_crypto_open(other_key, true, &other), CORE_OK);
+    struct bot_outbox_item item = {
+        .channel = "telegram",
+        .recipient = "8001",
+        .payload = "{}",
+        .payload_len = 2,
+        .idem_key = "foreign",
+    };
+    assert_int_equal(bot_outbox_enqueue(f->db, other, &item, bot_outbox_wall_ms(), NULL), CORE_OK);
+    bot_crypto_close(other);
+    unlink(other_key);
+    enqueue(f, "telegram", "8002", "bad-render", DB_OUTBOX_INTERACTIVE);
+    enqueue(f, "telegram", "8002", "after-bad", DB_OUTBOX_INTERACTIVE);
+    struct bot_outbox_deps deps = {
+        .loop = &f->loop, .db = f->db, .crypto = f->crypto, .http = f->http, .cfg = &f->cfg};
+    assert_int_equal(bot_outbox_open(&deps, &f->ob), CORE_OK);
+    struct bot_outbox_sender s = {.channel = "telegram", .ctx = f, .render = render_picky};
+    assert_int_equal(bot_outbox_register(f->ob, &s), CORE_OK);
+    assert_int_equal(bot_outbox_start(f->ob), CORE_OK);
+    wait_counts(f, 1, 2);
+    int64_t id = 0;
+    struct db_outbox_info info;
+    assert_int_equal(db_outbox_find_by_key(f->db, "foreign", &id), CORE_OK);
+    assert_int_equal(db_outbox_find(f->db, id, &info), CORE_OK);
+    assert_string_equal(info.status, "dead");
+    assert_non_null(strstr(info.last_error, "unseal"));
+    assert_int_equal(db_outbox_find_by_key(f->db, "bad-render", &id), CORE_OK);
+    assert_int_equal(db_outbox_find(f->db, id, &info), CORE_OK);
+    assert_string_equal(info.status, "dead");
+    assert_string_equal(info.last_error, "render: bad input");
+    assert_int_equal(http_stub_request_count(f->stub), 1); /* only after-bad went out */
+}
+
 /* ---- channel pause ---- */
 
 static void throttle_first(const char *key, int nth, struct http_stub_reply *reply)
@@ -774,6 +822,7 @@ int main(void)
         T(test_outbox_retries_deliver_each_key_once_in_chat_order),
         T(test_outbox_interactive_goes_before_bulk),
         T(test_outbox_dead_letters_keep_reason_and_unblock_chat),
+        T(test_outbox_unreadable_rows_are_dead_lettered),
         T(test_outbox_pause_holds_the_whole_channel),
         T(test_outbox_sending_rows_are_recovered_at_start),
         T(test_outbox_prunes_old_sent_rows),
