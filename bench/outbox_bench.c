@@ -115,7 +115,8 @@ int main(int argc, char **argv)
     }
     http_stub_url(stub, "/send", b.url, sizeof b.url);
     bot_config_defaults(&b.cfg);
-    struct bot_outbox_deps deps = {&b.loop, b.db, b.crypto, http, &b.cfg, NULL, NULL};
+    struct bot_outbox_deps deps = {
+        .loop = &b.loop, .db = b.db, .crypto = b.crypto, .http = http, .cfg = &b.cfg};
 
     fill(&b, "http", n, "h");
     struct bot_outbox *ob = NULL;
