@@ -353,6 +353,43 @@ static void test_outbox_interactive_goes_before_bulk(void **state)
     }
 }
 
+static void slow_ok(const char *key, int nth, struct http_stub_reply *reply)
+{
+    (void)key;
+    (void)nth;
+    reply->delay_ms = 200;
+}
+
+static void test_outbox_never_exceeds_max_in_flight(void **state)
+{
+    struct fx *f = *state;
+    f->script.decide = slow_ok;
+    f->cfg.outbox.max_in_flight = 2;
+    char chat[16];
+    char key[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(chat, sizeof chat, "21%02d", i);
+        snprintf(key, sizeof key, "f-%d", i);
+        enqueue(f, "telegram", chat, key, DB_OUTBOX_INTERACTIVE);
+    }
+    open_outbox(f, false);
+    assert_int_equal(bot_outbox_start(f->ob), CORE_OK);
+    wait_counts(f, 6, 0);
+    struct arrival seen[8];
+    int n = arrivals(f, seen, 8);
+    assert_int_equal(n, 6);
+    /* A request is open at the stub for 200 ms; a new one only leaves when a slot frees, so no
+     * arrival may find two others still open (190: millisecond truncation of both stamps). */
+    for (int j = 0; j < n; j++) {
+        int open = 0;
+        for (int i = 0; i < n; i++) {
+            open += seen[i].at_ms <= seen[j].at_ms && seen[j].at_ms < seen[i].at_ms + 190;
+        }
+        assert_true(open <= 2);
+    }
+    assert_true(seen[2].at_ms >= seen[0].at_ms + 190); /* the third waited for a free slot */
+}
+
 /* ---- dead letters ---- */
 
 static void doomed(const char *key, int nth, struct http_stub_reply *reply)
@@ -821,6 +858,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_outbox_retries_deliver_each_key_once_in_chat_order),
         T(test_outbox_interactive_goes_before_bulk),
+        T(test_outbox_never_exceeds_max_in_flight),
         T(test_outbox_dead_letters_keep_reason_and_unblock_chat),
         T(test_outbox_unreadable_rows_are_dead_lettered),
         T(test_outbox_pause_holds_the_whole_channel),
