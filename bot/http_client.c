@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -31,6 +30,7 @@ struct request {
     struct curl_slist *headers;
     struct core_buf body;
     bool over_cap;
+    bool out_of_memory;
     bot_http_done_fn done;
     void *ctx;
     char label[BOT_HTTP_LABEL_MAX];
@@ -218,7 +218,7 @@ static int map_curl_code(CURLcode code, const struct request *req)
     case CURLE_OPERATION_TIMEDOUT:
         return CORE_ETIMEOUT;
     case CURLE_WRITE_ERROR:
-        return req->over_cap ? CORE_ETOOBIG : CORE_ENET;
+        return req->over_cap ? CORE_ETOOBIG : (req->out_of_memory ? CORE_ENOMEM : CORE_ENET);
     case CURLE_OUT_OF_MEMORY:
         return CORE_ENOMEM;
     default:
@@ -432,6 +432,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         req->over_cap = true;
         return 0;
     }
+    req->out_of_memory = err == CORE_ENOMEM;
     return err == CORE_OK ? len : 0;
 }
 

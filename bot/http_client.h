@@ -60,8 +60,8 @@ struct bot_http_response {
     void *internal_;   /* for bot_http_response_header only */
 };
 
-/** Value of the last response header called name (case-insensitive), or NULL. Borrowed like
- * the response. */
+/** Value of the response header called name (case-insensitive; the last one when repeated), or
+ * NULL. Borrowed until the next lookup on this response or the end of the callback. */
 const char *bot_http_response_header(const struct bot_http_response *resp, const char *name);
 
 /** Completion: called exactly once per accepted request, on the loop thread. It may submit new

@@ -774,15 +774,33 @@ static bool route_matches(const struct route *r, const char *path, const char **
     return true;
 }
 
-/* Finds the route for (method, path); otherwise fills allow with the path's methods. */
-static const struct route *route_find(const struct bot_http_server *srv,
-                                      const char *method,
-                                      const char *path,
-                                      const char **param,
-                                      char *allow,
-                                      size_t allow_len)
+struct route_match {
+    const struct route *route; /* NULL: none for this method */
+    const char *param;         /* the {segment}, "" for exact routes */
+    char allow[128];           /* methods of the path when route is NULL, "" when unknown */
+};
+
+static bool allow_has(const char *allow, const char *method)
 {
-    allow[0] = '\0';
+    size_t len = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)) != NULL; p += len) {
+        bool starts = p == allow || p[-1] == ' ';
+        if (starts && (p[len] == ',' || p[len] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Finds the route for (method, path); otherwise collects the path's methods for Allow. */
+static void route_find(const struct bot_http_server *srv,
+                       const char *method,
+                       const char *path,
+                       struct route_match *out)
+{
+    out->route = NULL;
+    out->param = "";
+    out->allow[0] = '\0';
     for (size_t i = 0; i < srv->n_routes; i++) {
         const struct route *r = &srv->routes[i];
         const char *seg = "";
@@ -790,15 +808,16 @@ static const struct route *route_find(const struct bot_http_server *srv,
             continue;
         }
         if (strcmp(r->method, method) == 0) {
-            *param = seg;
-            return r;
+            out->route = r;
+            out->param = seg;
+            return;
         }
-        if (!strstr(allow, r->method)) {
-            size_t used = strlen(allow);
-            snprintf(allow + used, allow_len - used, "%s%s", used ? ", " : "", r->method);
+        if (!allow_has(out->allow, r->method)) {
+            size_t used = strlen(out->allow);
+            snprintf(out->allow + used, sizeof out->allow - used, "%s%s", used ? ", " : "",
+                     r->method);
         }
     }
-    return NULL;
 }
 
 static void run_handler(struct conn *c, const struct route *r, struct bot_http_request *req)
@@ -859,17 +878,19 @@ static void conn_dispatch(struct conn *c)
         .param = "",
         .remote_ip = c->remote_ip,
     };
-    char allow[128] = "";
-    const struct route *r = NULL;
+    struct route_match match = {.route = NULL, .param = "", .allow = ""};
     if (url[0] == '/') {
-        r = route_find(c->srv, req.method, url, &req.param, allow, sizeof allow);
+        route_find(c->srv, req.method, url, &match);
     }
-    if (r) {
+    if (match.route) {
+        req.param = match.param;
         c->dispatching = true;
-        run_handler(c, r, &req);
+        run_handler(c, match.route, &req);
         c->dispatching = false;
+    } else if (url[0] != '/') {
+        conn_send_error(c, 400, NULL); /* absolute-form, "*" or worse: not served here */
     } else {
-        conn_send_error(c, url[0] != '/' ? 400 : allow[0] ? 405 : 404, allow[0] ? allow : NULL);
+        conn_send_error(c, match.allow[0] ? 405 : 404, match.allow[0] ? match.allow : NULL);
     }
     shrink(&c->head);
     shrink(&c->body);
@@ -1028,7 +1049,8 @@ static void conn_peer_name(struct conn *c)
     }
 }
 
-static struct conn *conn_new(struct bot_http_server *srv)
+/* A new connection in the list; `refused` ones are counted apart from max_connections. */
+static struct conn *conn_new(struct bot_http_server *srv, bool refused)
 {
     struct conn *c = calloc(1, sizeof *c);
     if (!c) {
@@ -1052,6 +1074,12 @@ static struct conn *conn_new(struct bot_http_server *srv)
     }
     srv->conns = c;
     srv->n_conns++;
+    c->refused = refused;
+    if (refused) {
+        srv->n_refusing++;
+    } else {
+        srv->n_active++;
+    }
     count_connection(srv, 1);
     return c;
 }
@@ -1068,6 +1096,23 @@ static bool log_allowed(struct bot_http_server *srv)
     return true;
 }
 
+/* Over max_connections: a short 503 (Retry-After), unless too many are being refused already,
+ * then the connection is just closed. */
+static void conn_refuse(struct conn *c)
+{
+    struct bot_http_server *srv = c->srv;
+    if (srv->n_refusing > REFUSE_MAX) {
+        conn_close(c);
+        return;
+    }
+    if (log_allowed(srv)) {
+        LOG_WARN("connection_refused", "active=%zu max=%zu suppressed=%lu", srv->n_active,
+                 srv->max_conns, srv->refused_quiet);
+        srv->refused_quiet = 0;
+    }
+    conn_send_error(c, 503, NULL);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct bot_http_server *srv = listener->data;
@@ -1079,35 +1124,19 @@ static void on_connection(uv_stream_t *listener, int status)
         }
         return;
     }
-    struct conn *c = conn_new(srv);
+    struct conn *c = conn_new(srv, srv->n_active >= srv->max_conns);
     if (!c) {
         reject_without_memory(srv);
         return;
-    }
-    bool over = srv->n_active >= srv->max_conns;
-    c->refused = over;
-    if (over) {
-        srv->n_refusing++;
-    } else {
-        srv->n_active++;
     }
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
         conn_close(c);
         return;
     }
-    if (over && srv->n_refusing > REFUSE_MAX) {
-        conn_close(c);
-        return;
-    }
     uv_tcp_nodelay(&c->tcp, 1);
     conn_peer_name(c);
-    if (over) {
-        if (log_allowed(srv)) {
-            LOG_WARN("connection_refused", "active=%zu max=%zu suppressed=%lu", srv->n_active,
-                     srv->max_conns, srv->refused_quiet);
-            srv->refused_quiet = 0;
-        }
-        conn_send_error(c, 503, NULL);
+    if (c->refused) {
+        conn_refuse(c);
         return;
     }
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
@@ -1192,9 +1221,13 @@ int bot_http_server_new(uv_loop_t *loop,
         rc = bot_metrics_register_counter(metrics, BOT_METRIC_HTTP_REQUESTS,
                                           "HTTP responses by route and status", counter_labels, 2);
         if (rc == CORE_OK) {
-            rc = bot_metrics_register_histogram(metrics, BOT_METRIC_HTTP_DURATION,
-                                                "HTTP request latency from first byte to response",
-                                                hist_labels, 1, NULL, 0);
+            const struct bot_metrics_histogram_spec spec = {
+                .name = BOT_METRIC_HTTP_DURATION,
+                .help = "HTTP request latency from first byte to response",
+                .label_names = hist_labels,
+                .n_labels = 1,
+            };
+            rc = bot_metrics_register_histogram(metrics, &spec);
         }
         if (rc == CORE_OK) {
             rc = bot_metrics_register_gauge(metrics, BOT_METRIC_HTTP_CONNECTIONS,

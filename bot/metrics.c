@@ -40,6 +40,17 @@ struct metric {
     size_t cap_series;
 };
 
+/* A registration request, all borrowed. */
+struct spec {
+    enum metric_kind kind;
+    const char *name;
+    const char *help;
+    const char *const *labels;
+    size_t n_labels;
+    const double *bounds;
+    size_t n_bounds;
+};
+
 struct bot_metrics {
     struct metric **items; /* owned */
     size_t n;
@@ -155,23 +166,18 @@ static struct metric *find(const struct bot_metrics *metrics, const char *name)
 }
 
 /* True when an existing metric has exactly the shape of a new registration. */
-static bool same_shape(const struct metric *m,
-                       enum metric_kind kind,
-                       const char *const *labels,
-                       size_t n_labels,
-                       const double *bounds,
-                       size_t n_bounds)
+static bool same_shape(const struct metric *m, const struct spec *spec)
 {
-    if (m->kind != kind || m->n_labels != n_labels || m->n_bounds != n_bounds) {
+    if (m->kind != spec->kind || m->n_labels != spec->n_labels || m->n_bounds != spec->n_bounds) {
         return false;
     }
-    for (size_t i = 0; i < n_labels; i++) {
-        if (strcmp(m->labels[i], labels[i]) != 0) {
+    for (size_t i = 0; i < spec->n_labels; i++) {
+        if (strcmp(m->labels[i], spec->labels[i]) != 0) {
             return false;
         }
     }
-    for (size_t i = 0; i < n_bounds; i++) {
-        if (m->bounds[i] != bounds[i]) {
+    for (size_t i = 0; i < spec->n_bounds; i++) {
+        if (m->bounds[i] != spec->bounds[i]) {
             return false;
         }
     }
@@ -221,24 +227,32 @@ static int series_reserve(struct metric *m)
     return CORE_OK;
 }
 
-static struct metric *metric_alloc(enum metric_kind kind,
-                                   const char *name,
-                                   const char *help,
-                                   const char *const *labels,
-                                   size_t n_labels)
+static struct metric *metric_alloc(const struct spec *spec)
 {
     struct metric *m = calloc(1, sizeof *m);
     if (!m) {
         return NULL;
     }
-    m->kind = kind;
-    m->name = dup_str(name);
-    m->help = dup_str(help ? help : "");
+    m->kind = spec->kind;
+    m->name = dup_str(spec->name);
+    m->help = dup_str(spec->help ? spec->help : "");
     bool ok = m->name && m->help;
-    for (size_t i = 0; ok && i < n_labels; i++) {
-        m->labels[i] = dup_str(labels[i]);
+    for (size_t i = 0; ok && i < spec->n_labels; i++) {
+        m->labels[i] = dup_str(spec->labels[i]);
         m->n_labels = i + 1;
         ok = m->labels[i] != NULL;
+    }
+    for (size_t i = 0; i < spec->n_bounds; i++) {
+        m->bounds[i] = spec->bounds[i];
+    }
+    m->n_bounds = spec->n_bounds;
+    /* An unlabelled metric has one series from the start, so it renders as 0. */
+    if (ok && spec->n_labels == 0 && spec->kind != KIND_GAUGE_FN) {
+        ok = series_reserve(m) == CORE_OK;
+        if (ok) {
+            memset(&m->series[0], 0, sizeof m->series[0]);
+            m->n_series = 1;
+        }
     }
     if (!ok) {
         metric_free(m);
@@ -247,42 +261,22 @@ static struct metric *metric_alloc(enum metric_kind kind,
     return m;
 }
 
-static int register_metric(struct bot_metrics *metrics,
-                           enum metric_kind kind,
-                           const char *name,
-                           const char *help,
-                           const char *const *labels,
-                           size_t n_labels,
-                           const double *bounds,
-                           size_t n_bounds)
+static int register_metric(struct bot_metrics *metrics, const struct spec *spec)
 {
-    if (!metrics || !valid_name(name, true) || !valid_label_names(labels, n_labels)) {
+    if (!metrics || !valid_name(spec->name, true) ||
+        !valid_label_names(spec->labels, spec->n_labels)) {
         return CORE_EINVAL;
     }
-    const struct metric *existing = find(metrics, name);
+    const struct metric *existing = find(metrics, spec->name);
     if (existing) {
-        return same_shape(existing, kind, labels, n_labels, bounds, n_bounds) ? CORE_OK
-                                                                              : CORE_EEXIST;
+        return same_shape(existing, spec) ? CORE_OK : CORE_EEXIST;
     }
     if (grow_items(metrics) != CORE_OK) {
         return CORE_ENOMEM;
     }
-    struct metric *m = metric_alloc(kind, name, help, labels, n_labels);
+    struct metric *m = metric_alloc(spec);
     if (!m) {
         return CORE_ENOMEM;
-    }
-    for (size_t i = 0; i < n_bounds; i++) {
-        m->bounds[i] = bounds[i];
-    }
-    m->n_bounds = n_bounds;
-    /* An unlabelled metric has one series from the start, so it renders as 0. */
-    if (n_labels == 0 && kind != KIND_GAUGE_FN) {
-        if (series_reserve(m) != CORE_OK) {
-            metric_free(m);
-            return CORE_ENOMEM;
-        }
-        memset(&m->series[0], 0, sizeof m->series[0]);
-        m->n_series = 1;
     }
     metrics->items[metrics->n++] = m;
     return CORE_OK;
@@ -294,7 +288,8 @@ int bot_metrics_register_counter(struct bot_metrics *metrics,
                                  const char *const *label_names,
                                  size_t n_labels)
 {
-    return register_metric(metrics, KIND_COUNTER, name, help, label_names, n_labels, NULL, 0);
+    struct spec spec = {KIND_COUNTER, name, help, label_names, n_labels, NULL, 0};
+    return register_metric(metrics, &spec);
 }
 
 int bot_metrics_register_gauge(struct bot_metrics *metrics,
@@ -303,7 +298,8 @@ int bot_metrics_register_gauge(struct bot_metrics *metrics,
                                const char *const *label_names,
                                size_t n_labels)
 {
-    return register_metric(metrics, KIND_GAUGE, name, help, label_names, n_labels, NULL, 0);
+    struct spec spec = {KIND_GAUGE, name, help, label_names, n_labels, NULL, 0};
+    return register_metric(metrics, &spec);
 }
 
 int bot_metrics_register_gauge_fn(struct bot_metrics *metrics,
@@ -315,7 +311,8 @@ int bot_metrics_register_gauge_fn(struct bot_metrics *metrics,
     if (!fn) {
         return CORE_EINVAL;
     }
-    int rc = register_metric(metrics, KIND_GAUGE_FN, name, help, NULL, 0, NULL, 0);
+    struct spec spec = {KIND_GAUGE_FN, name, help, NULL, 0, NULL, 0};
+    int rc = register_metric(metrics, &spec);
     if (rc != CORE_OK) {
         return rc;
     }
@@ -326,22 +323,22 @@ int bot_metrics_register_gauge_fn(struct bot_metrics *metrics,
 }
 
 int bot_metrics_register_histogram(struct bot_metrics *metrics,
-                                   const char *name,
-                                   const char *help,
-                                   const char *const *label_names,
-                                   size_t n_labels,
-                                   const double *bounds,
-                                   size_t n_bounds)
+                                   const struct bot_metrics_histogram_spec *histogram)
 {
-    if (!bounds) {
-        bounds = default_bounds;
-        n_bounds = sizeof default_bounds / sizeof default_bounds[0];
-    }
-    if (!valid_bounds(bounds, n_bounds)) {
+    if (!histogram) {
         return CORE_EINVAL;
     }
-    return register_metric(metrics, KIND_HISTOGRAM, name, help, label_names, n_labels, bounds,
-                           n_bounds);
+    struct spec spec = {KIND_HISTOGRAM,         histogram->name,     histogram->help,
+                        histogram->label_names, histogram->n_labels, histogram->bounds,
+                        histogram->n_bounds};
+    if (!spec.bounds) {
+        spec.bounds = default_bounds;
+        spec.n_bounds = sizeof default_bounds / sizeof default_bounds[0];
+    }
+    if (!valid_bounds(spec.bounds, spec.n_bounds)) {
+        return CORE_EINVAL;
+    }
+    return register_metric(metrics, &spec);
 }
 
 /* Copies a label value, cut to the slot without splitting a UTF-8 sequence. */
@@ -381,7 +378,7 @@ static struct series *series_lookup(struct metric *m, const char (*values)[BOT_M
 
 static struct series *series_add(struct metric *m, const char (*values)[BOT_METRICS_MAX_VALUE])
 {
-    if (series_reserve(m) != CORE_OK) {
+    if (series_reserve(m) != CORE_OK || !m->series) {
         return NULL;
     }
     struct series *s = &m->series[m->n_series++];
@@ -579,22 +576,27 @@ static int append_labels(struct core_buf *out,
     return rc == CORE_OK ? core_buf_append_str(out, "}") : rc;
 }
 
+/* One sample line: name+suffix, labels (+ le), value. */
+struct sample {
+    const char *suffix; /* "", "_bucket", "_sum", "_count" */
+    const double *le;   /* histogram bucket bound, NULL otherwise */
+    double value;
+};
+
 static int append_sample(struct core_buf *out,
                          const struct metric *m,
-                         const char *suffix,
                          const struct series *s,
-                         const double *le,
-                         double value)
+                         struct sample sample)
 {
-    int rc = core_buf_appendf(out, "%s%s", m->name, suffix);
+    int rc = core_buf_appendf(out, "%s%s", m->name, sample.suffix);
     if (rc == CORE_OK) {
-        rc = append_labels(out, m, s, le);
+        rc = append_labels(out, m, s, sample.le);
     }
     if (rc == CORE_OK) {
         rc = core_buf_append_str(out, " ");
     }
     if (rc == CORE_OK) {
-        rc = append_number(out, value);
+        rc = append_number(out, sample.value);
     }
     return rc == CORE_OK ? core_buf_append_str(out, "\n") : rc;
 }
@@ -606,17 +608,18 @@ render_histogram_series(struct core_buf *out, const struct metric *m, const stru
     int rc = CORE_OK;
     for (size_t i = 0; i < m->n_bounds && rc == CORE_OK; i++) {
         cumulative += s->buckets[i];
-        rc = append_sample(out, m, "_bucket", s, &m->bounds[i], (double)cumulative);
+        rc =
+            append_sample(out, m, s, (struct sample){"_bucket", &m->bounds[i], (double)cumulative});
     }
     const double inf = INFINITY;
     if (rc == CORE_OK) {
-        rc = append_sample(out, m, "_bucket", s, &inf, (double)s->count);
+        rc = append_sample(out, m, s, (struct sample){"_bucket", &inf, (double)s->count});
     }
     if (rc == CORE_OK) {
-        rc = append_sample(out, m, "_sum", s, NULL, s->value);
+        rc = append_sample(out, m, s, (struct sample){"_sum", NULL, s->value});
     }
     if (rc == CORE_OK) {
-        rc = append_sample(out, m, "_count", s, NULL, (double)s->count);
+        rc = append_sample(out, m, s, (struct sample){"_count", NULL, (double)s->count});
     }
     return rc;
 }
@@ -648,7 +651,7 @@ static int render_metric(struct core_buf *out, const struct metric *m)
         double value = 0;
         if (m->fn(m->fn_ctx, &value) == CORE_OK) {
             struct series none = {0};
-            rc = append_sample(out, m, "", &none, NULL, value);
+            rc = append_sample(out, m, &none, (struct sample){"", NULL, value});
         }
         return rc;
     }
@@ -656,7 +659,8 @@ static int render_metric(struct core_buf *out, const struct metric *m)
         if (m->kind == KIND_HISTOGRAM) {
             rc = render_histogram_series(out, m, &m->series[i]);
         } else {
-            rc = append_sample(out, m, "", &m->series[i], NULL, m->series[i].value);
+            rc =
+                append_sample(out, m, &m->series[i], (struct sample){"", NULL, m->series[i].value});
         }
     }
     return rc;

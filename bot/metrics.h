@@ -72,16 +72,23 @@ CORE_NODISCARD int bot_metrics_register_gauge_fn(struct bot_metrics *metrics,
                                                  const char *help,
                                                  bot_metrics_gauge_fn fn,
                                                  void *ctx);
-/** Registers a histogram. `bounds` are n_bounds strictly increasing finite upper bounds
+/** A histogram registration. `bounds` are n_bounds strictly increasing finite upper bounds
  * (at most BOT_METRICS_MAX_BUCKETS); NULL uses the latency default 0.001 .. 10 seconds
- * (0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10). +Inf is always added. */
+ * (0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10). +Inf is always added.
+ * Everything is borrowed for the call (copied). */
+struct bot_metrics_histogram_spec {
+    const char *name;
+    const char *help;
+    const char *const *label_names;
+    size_t n_labels;
+    const double *bounds;
+    size_t n_bounds;
+};
+
+/** Registers a histogram; same rules and returns as bot_metrics_register_counter (the same
+ * bounds are part of "the same shape"), CORE_EINVAL for bad bounds. */
 CORE_NODISCARD int bot_metrics_register_histogram(struct bot_metrics *metrics,
-                                                  const char *name,
-                                                  const char *help,
-                                                  const char *const *label_names,
-                                                  size_t n_labels,
-                                                  const double *bounds,
-                                                  size_t n_bounds);
+                                                  const struct bot_metrics_histogram_spec *spec);
 
 /** Adds delta (>= 0, finite) to the counter series named by label_values (one value per
  * registered label, in order; NULL when the metric has no labels). Returns CORE_ENOTFOUND for

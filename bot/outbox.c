@@ -21,8 +21,9 @@
 #define CLAIM_BATCH     64
 #define MAX_BATCHES     8    /* per wake-up, so one wake-up cannot starve the loop */
 #define IDLE_TICK_MS    1000 /* also notices rows queued by another process */
-#define RESEND_DELAY_MS 0    /* an abandoned try is due again at once */
 #define SETTLE_RETRY_MS 200
+#define PRUNE_BATCH     1000
+#define PRUNE_EVERY_MS  (3600 * 1000)
 
 struct slot {
     struct bot_outbox_sender sender;
@@ -49,6 +50,7 @@ struct bot_outbox {
     size_t n_slots;
     struct flight *flights;
     size_t in_flight;
+    uint64_t next_prune; /* loop time (uv_now) of the next prune */
     bool started;
     bool closing;
 };
@@ -210,6 +212,7 @@ static int settle_db(struct bot_outbox *ob, struct flight *f)
                 ? r->retry_after_ms
                 : bot_outbox_backoff_ms(f->attempts + 1, ob->deps.cfg->outbox.base_backoff_ms,
                                         ob->deps.cfg->outbox.max_backoff_ms);
+        delay = delay < 0 ? 0 : (delay > BOT_OUTBOX_MAX_DELAY_MS ? BOT_OUTBOX_MAX_DELAY_MS : delay);
         err = db_outbox_reschedule(ob->deps.db, f->id, now + delay, r->reason);
     }
     if (err == CORE_ENOTFOUND) {
@@ -240,10 +243,12 @@ static void pause_if_asked(struct bot_outbox *ob, struct flight *f)
     if (f->result.verdict != BOT_SEND_RETRY_AFTER || !f->result.pause_channel) {
         return;
     }
-    int64_t until = now_ms(ob) + f->result.retry_after_ms;
+    int delay = f->result.retry_after_ms;
+    delay = delay < 0 ? 0 : (delay > BOT_OUTBOX_MAX_DELAY_MS ? BOT_OUTBOX_MAX_DELAY_MS : delay);
+    int64_t until = now_ms(ob) + delay;
     if (until > slot->paused_until) {
         slot->paused_until = until;
-        LOG_WARN("outbox.pause", "channel=%s for_ms=%d", slot->channel, f->result.retry_after_ms);
+        LOG_WARN("outbox.pause", "channel=%s for_ms=%d", slot->channel, delay);
     }
 }
 
@@ -314,6 +319,17 @@ static void release_row(struct bot_outbox *ob, int64_t id, int64_t at)
     }
 }
 
+/* Ends a try that never reached the channel: the row goes back without counting an attempt. */
+static void abandon(struct bot_outbox *ob, struct flight *f, int delay_ms)
+{
+    release_row(ob, f->id, now_ms(ob) + delay_ms);
+    if (ob->slots[f->slot].counters.attempts > 0) {
+        ob->slots[f->slot].counters.attempts--;
+    }
+    flight_unlink(ob, f);
+    free(f);
+}
+
 static void on_http_done(void *ctx, const struct bot_http_response *resp)
 {
     struct flight *f = ctx;
@@ -323,11 +339,8 @@ static void on_http_done(void *ctx, const struct bot_http_response *resp)
         return;
     }
     if (resp->err == CORE_ESTATE) {
-        /* Cancelled (shutdown): the try is abandoned, not failed. */
-        release_row(ob, f->id, now_ms(ob));
-        flight_unlink(ob, f);
-        free(f);
-        bot_outbox_kick(ob);
+        /* Cancelled (shutdown): the try is abandoned, not failed; no hurry to claim it again. */
+        abandon(ob, f, IDLE_TICK_MS);
         return;
     }
     const struct bot_outbox_sender *s = &ob->slots[f->slot].sender;
@@ -365,12 +378,14 @@ static void send_http(struct bot_outbox *ob, struct flight *f, const struct bot_
     if (!call.label[0]) {
         snprintf(call.label, sizeof call.label, "%s", msg->channel);
     }
-    err = ob->deps.http ? bot_http_submit(ob->deps.http, &call, on_http_done, f) : CORE_ESTATE;
+    err = bot_http_submit(ob->deps.http, &call, on_http_done, f);
     if (call.body) {
         memset(call.body, 0, call.body_len); /* the payload in clear */
     }
     bot_http_call_cleanup(&call);
-    if (err != CORE_OK) {
+    if (err == CORE_ESTATE) {
+        abandon(ob, f, IDLE_TICK_MS); /* the client is shutting down: not the message's fault */
+    } else if (err != CORE_OK) {
         settle_simple(ob, f, is_permanent(err) ? BOT_SEND_DEAD : BOT_SEND_RETRY, "submit", err);
     }
 }
@@ -548,9 +563,30 @@ static void schedule(struct bot_outbox *ob, int64_t now, bool more)
     uv_timer_start(&ob->timer, on_timer, (uint64_t)(wait > 0 ? wait : 0), 0);
 }
 
+/* Deletes old 'sent' rows a batch at a time: hourly, or every tick while a backlog remains. */
+static void maybe_prune(struct bot_outbox *ob)
+{
+    uint64_t loop_now = uv_now(ob->deps.loop);
+    if (ob->deps.sent_retention_ms < 0 || loop_now < ob->next_prune) {
+        return;
+    }
+    int64_t keep =
+        ob->deps.sent_retention_ms ? ob->deps.sent_retention_ms : BOT_OUTBOX_SENT_RETENTION_MS;
+    int64_t n = 0;
+    int err = db_outbox_prune_sent(ob->deps.db, now_ms(ob) - keep, PRUNE_BATCH, &n);
+    if (err != CORE_OK) {
+        LOG_ERROR("outbox.prune_failed", "err=%s db=\"%s\"", core_strerror(err),
+                  db_last_error(ob->deps.db));
+    } else if (n > 0) {
+        LOG_INFO("outbox.pruned", "rows=%" PRId64, n);
+    }
+    ob->next_prune = loop_now + (n == PRUNE_BATCH ? IDLE_TICK_MS : PRUNE_EVERY_MS);
+}
+
 static void pump(struct bot_outbox *ob)
 {
     retry_unsettled(ob);
+    maybe_prune(ob);
     int64_t now = now_ms(ob);
     struct db_outbox_filter filter;
     build_filter(ob, now, &filter);
@@ -597,7 +633,7 @@ int bot_outbox_open(const struct bot_outbox_deps *deps, struct bot_outbox **out)
 int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s)
 {
     if (!ob || !s || !s->channel || !s->channel[0] || strlen(s->channel) >= DB_OUTBOX_CHANNEL_MAX ||
-        !s->render == !s->deliver_local) {
+        !s->render == !s->deliver_local || (s->render && !ob->deps.http)) {
         return CORE_EINVAL;
     }
     if (slot_of(ob, s->channel) < ob->n_slots) {
@@ -681,7 +717,7 @@ void bot_outbox_close(struct bot_outbox *ob)
         struct flight *f = ob->flights;
         flight_unlink(ob, f);
         if (!f->answered || settle_db(ob, f) != CORE_OK) {
-            release_row(ob, f->id, now_ms(ob) + RESEND_DELAY_MS);
+            release_row(ob, f->id, now_ms(ob));
         }
         if (f->answered) {
             free(f); /* the sender already called back */

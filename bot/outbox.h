@@ -23,10 +23,11 @@
 #include "db/db.h"
 #include "db/outbox.h"
 
-#define BOT_OUTBOX_AD_RECIPIENT "outbox.recipient_enc"
-#define BOT_OUTBOX_AD_PAYLOAD   "outbox.payload_enc"
-#define BOT_OUTBOX_MAX_SENDERS  DB_OUTBOX_MAX_CHANNELS
-#define BOT_OUTBOX_MAX_DELAY_MS (24 * 3600 * 1000) /* longest Retry-After honoured */
+#define BOT_OUTBOX_AD_RECIPIENT      "outbox.recipient_enc"
+#define BOT_OUTBOX_AD_PAYLOAD        "outbox.payload_enc"
+#define BOT_OUTBOX_MAX_SENDERS       DB_OUTBOX_MAX_CHANNELS
+#define BOT_OUTBOX_MAX_DELAY_MS      (24 * 3600 * 1000) /* longest Retry-After honoured */
+#define BOT_OUTBOX_SENT_RETENTION_MS (7LL * 24 * 3600 * 1000)
 
 enum bot_send_verdict {
     BOT_SEND_SENT = 0,        /* delivered */
@@ -88,6 +89,9 @@ struct bot_outbox_deps {
     /* Wall clock in unix ms (the clock of next_attempt_at); NULL: bot_outbox_wall_ms. */
     int64_t (*now_ms)(void *ctx);
     void *clock_ctx;
+    /* How long 'sent' rows (sealed personal data) are kept before pruning; 0: the default
+     * BOT_OUTBOX_SENT_RETENTION_MS; negative: never prune. Dead rows are never pruned. */
+    int64_t sent_retention_ms;
 };
 
 struct bot_outbox;
@@ -96,7 +100,8 @@ struct bot_outbox;
 CORE_NODISCARD int bot_outbox_open(const struct bot_outbox_deps *deps, struct bot_outbox **out);
 
 /** Adds the sender of one channel (before or after start). CORE_EEXIST for a channel already
- * registered, CORE_ETOOBIG past BOT_OUTBOX_MAX_SENDERS, CORE_EINVAL for a malformed sender. */
+ * registered, CORE_ETOOBIG past BOT_OUTBOX_MAX_SENDERS, CORE_EINVAL for a malformed sender (or
+ * an HTTP sender without deps.http). */
 CORE_NODISCARD int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s);
 
 /** Crash recovery ('sending' rows back to 'pending'), then starts dispatching. */
@@ -118,7 +123,8 @@ CORE_NODISCARD int bot_outbox_stats(const struct bot_outbox *ob,
 
 /** Stops dispatching. Rows still in flight go back to 'pending' (they will be sent again: at
  * least once); their HTTP answers, when they come, are ignored. Memory is released from the
- * timer's close callback: keep running the loop. NULL is fine. */
+ * timer's close callback: keep running the loop. NULL is fine. Not from inside a sender's
+ * callback. Shutdown order: close the dispatcher, then the HTTP client, then the database. */
 void bot_outbox_close(struct bot_outbox *ob);
 
 /** A message to queue, in clear. Every pointer is borrowed for the call. */

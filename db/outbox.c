@@ -46,7 +46,9 @@ static const char sql_counts[] = "SELECT status, COUNT(*) FROM outbox GROUP BY s
 static const char sql_find[] =
     "SELECT id, channel, status, attempts, priority, next_attempt_at, COALESCE(sent_at, 0),"
     " COALESCE(last_error, '') FROM outbox WHERE id = ?1";
-static const char sql_prune[] = "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?1";
+static const char sql_prune[] =
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'sent' AND sent_at < ?1"
+    " ORDER BY id LIMIT ?2)";
 
 void db_outbox_row_cleanup(struct db_outbox_row *row)
 {
@@ -410,13 +412,17 @@ int db_outbox_find(struct db *db, int64_t id, struct db_outbox_info *out)
     return err;
 }
 
-int db_outbox_prune_sent(struct db *db, int64_t cutoff_ms, int64_t *n_deleted)
+int db_outbox_prune_sent(struct db *db, int64_t cutoff_ms, int limit, int64_t *n_deleted)
 {
+    if (limit <= 0) {
+        return CORE_EINVAL;
+    }
     sqlite3_stmt *st = db__stmt(db, sql_prune);
     if (!st) {
         return CORE_EDB;
     }
     sqlite3_bind_int64(st, 1, cutoff_ms);
+    sqlite3_bind_int(st, 2, limit);
     int err = db__exec_stmt(db, st);
     if (err == CORE_OK && n_deleted) {
         *n_deleted = sqlite3_changes(db__conn(db));

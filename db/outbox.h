@@ -125,7 +125,9 @@ CORE_NODISCARD int db_outbox_find(struct db *db, int64_t id, struct db_outbox_in
 /** Looks a row up by idempotency key; CORE_ENOTFOUND when absent. */
 CORE_NODISCARD int db_outbox_find_by_key(struct db *db, const char *idem_key, int64_t *id_out);
 
-/** Deletes 'sent' rows sent before cutoff_ms (their sealed payloads are personal data). */
-CORE_NODISCARD int db_outbox_prune_sent(struct db *db, int64_t cutoff_ms, int64_t *n_deleted);
+/** Deletes up to limit 'sent' rows sent before cutoff_ms, oldest first (their sealed payloads
+ * are personal data; dead rows stay for operators). Bounded so one call stays short. */
+CORE_NODISCARD int
+db_outbox_prune_sent(struct db *db, int64_t cutoff_ms, int limit, int64_t *n_deleted);
 
 #endif

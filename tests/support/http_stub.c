@@ -199,6 +199,7 @@ static void answer_current(struct conn *c, bool keep_alive)
     struct http_stub_reply reply;
     uv_mutex_lock(&stub->lock);
     c->cur.seq = stub->n_requests;
+    c->cur.at_ms = uv_hrtime() / 1000000u;
     choose_reply(stub, &c->cur, &reply);
     uv_mutex_unlock(&stub->lock);
     struct answer *a = calloc(1, sizeof *a);

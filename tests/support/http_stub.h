@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define HTTP_STUB_PATH_MAX    512
@@ -18,8 +19,9 @@
 #define HTTP_STUB_BODY_MAX    4096
 
 struct http_stub_request {
-    int seq;     /* arrival order, from 0 */
-    int conn_id; /* accepted connection number, from 0 */
+    int seq;        /* arrival order, from 0 */
+    uint64_t at_ms; /* arrival time, uv_hrtime in ms (monotonic) */
+    int conn_id;    /* accepted connection number, from 0 */
     char method[16];
     char path[HTTP_STUB_PATH_MAX];       /* path and query as sent */
     char headers[HTTP_STUB_HEADERS_MAX]; /* "name: value\n" lines, names lowercased */

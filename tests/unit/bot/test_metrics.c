@@ -60,8 +60,12 @@ static void test_metrics_histogram_buckets_sum_count(void **state)
     assert_int_equal(bot_metrics_new(&m), 0);
     const double bounds[] = {0.1, 1, 10};
     const char *labels[] = {"route"};
-    assert_int_equal(
-        bot_metrics_register_histogram(m, "lat_seconds", "Latency", labels, 1, bounds, 3), 0);
+    const struct bot_metrics_histogram_spec spec = {"lat_seconds", "Latency", labels, 1, bounds, 3};
+    assert_int_equal(bot_metrics_register_histogram(m, &spec), 0);
+    assert_int_equal(bot_metrics_register_histogram(m, &spec), 0); /* same shape: fine */
+    const struct bot_metrics_histogram_spec other = {"lat_seconds", "Latency", labels, 1,
+                                                     bounds,        2};
+    assert_int_equal(bot_metrics_register_histogram(m, &other), CORE_EEXIST);
     const char *route[] = {"hook"};
     assert_int_equal(bot_metrics_observe(m, "lat_seconds", route, 0.05), 0);
     assert_int_equal(bot_metrics_observe(m, "lat_seconds", route, 0.1), 0); /* le is inclusive */
@@ -87,7 +91,8 @@ static void test_metrics_default_latency_buckets_unlabelled(void **state)
     (void)state;
     struct bot_metrics *m = NULL;
     assert_int_equal(bot_metrics_new(&m), 0);
-    assert_int_equal(bot_metrics_register_histogram(m, "d_seconds", "D", NULL, 0, NULL, 0), 0);
+    const struct bot_metrics_histogram_spec spec = {.name = "d_seconds", .help = "D"};
+    assert_int_equal(bot_metrics_register_histogram(m, &spec), 0);
     struct core_buf out;
     const char *text = render(m, &out);
     /* Unlabelled metrics exist from registration, at zero. */
@@ -162,8 +167,9 @@ static void test_metrics_registration_rules(void **state)
     assert_int_equal(bot_metrics_register_counter(m, "x", "x", ch, BOT_METRICS_MAX_LABELS + 1),
                      CORE_EINVAL);
     const double unordered[] = {1, 0.5};
-    assert_int_equal(bot_metrics_register_histogram(m, "h", "h", NULL, 0, unordered, 2),
-                     CORE_EINVAL);
+    const struct bot_metrics_histogram_spec bad = {"h", "h", NULL, 0, unordered, 2};
+    assert_int_equal(bot_metrics_register_histogram(m, &bad), CORE_EINVAL);
+    assert_int_equal(bot_metrics_register_histogram(m, NULL), CORE_EINVAL);
     assert_int_equal(bot_metrics_counter_add(m, "missing", NULL, 1), CORE_ENOTFOUND);
     assert_int_equal(bot_metrics_counter_add(m, "c_total", NULL, 1), CORE_EINVAL);
     assert_int_equal(bot_metrics_counter_add(m, "c_total", ch, -1), CORE_EINVAL);

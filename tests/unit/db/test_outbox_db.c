@@ -345,8 +345,11 @@ static void test_outbox_db_prune_deletes_old_sent_rows_only(void **state)
     assert_int_equal(db_outbox_mark_sent(f->db, old, 1000), CORE_OK);
     assert_int_equal(db_outbox_mark_sent(f->db, fresh, 5000), CORE_OK);
     int64_t n = 0;
-    assert_int_equal(db_outbox_prune_sent(f->db, 2000, &n), CORE_OK);
-    assert_int_equal(n, 1);
+    assert_int_equal(db_outbox_prune_sent(f->db, 2000, 0, &n), CORE_EINVAL);
+    assert_int_equal(db_outbox_prune_sent(f->db, 9000, 1, &n), CORE_OK);
+    assert_int_equal(n, 1); /* the limit: lowest id first */
+    assert_int_equal(db_outbox_prune_sent(f->db, 2000, 100, &n), CORE_OK);
+    assert_int_equal(n, 0);
     struct db_outbox_info info;
     assert_int_equal(db_outbox_find(f->db, old, &info), CORE_ENOTFOUND);
     assert_int_equal(db_outbox_find(f->db, fresh, &info), CORE_OK);
