@@ -6,7 +6,85 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bot/metrics.h"
 #include "core/log.h"
+#include "db/outbox.h"
+
+#define METRIC_OUTBOX_SENT "tabelbot_outbox_sent_total"
+
+static int outbox_depth(void *ctx, double *value)
+{
+    int64_t depth = 0;
+    int rc = db_outbox_depth(ctx, &depth);
+    *value = (double)depth;
+    return rc;
+}
+
+static int register_metrics(struct bot_metrics *metrics, struct db *db)
+{
+    static const char *const by_channel[] = {"channel"};
+    static const char *const by_reason[] = {"channel", "reason"};
+    int rc = bot_metrics_register_gauge_fn(metrics, BOT_METRIC_OUTBOX_DEPTH,
+                                           "Outbox rows waiting to be sent (pending + sending).",
+                                           outbox_depth, db);
+    if (rc == CORE_OK) {
+        rc = bot_metrics_register_counter(metrics, BOT_METRIC_OUTBOX_ATTEMPTS,
+                                          "Send attempts by channel.", by_channel, 1);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_metrics_register_counter(metrics, METRIC_OUTBOX_SENT,
+                                          "Messages delivered by channel.", by_channel, 1);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_metrics_register_counter(metrics, BOT_METRIC_OUTBOX_FAILURES,
+                                          "Failed attempts by channel and outcome "
+                                          "(retry: will be tried again; dead: dead-lettered).",
+                                          by_reason, 2);
+    }
+    return rc;
+}
+
+/* Adds what the dispatcher counted since the last export, so the exported series are true
+ * counters (monotonic) whatever the export period. */
+static void export_counters(struct bot_wiring *w)
+{
+    struct bot_metrics *metrics = bot_app_metrics(w->app);
+    for (size_t i = 0; w->outbox && i < BOT_WIRING_MAX_CHANNELS; i++) {
+        const char *channel = NULL;
+        struct bot_outbox_counters now;
+        if (bot_outbox_stats(w->outbox, i, &channel, &now) != CORE_OK) {
+            break;
+        }
+        struct bot_outbox_counters *was = &w->exported[i];
+        const char *ch[] = {channel};
+        const char *retry[] = {channel, "retry"};
+        const char *dead[] = {channel, "dead"};
+        int rc = bot_metrics_counter_add(metrics, BOT_METRIC_OUTBOX_ATTEMPTS, ch,
+                                         (double)(now.attempts - was->attempts));
+        if (rc == CORE_OK) {
+            rc = bot_metrics_counter_add(metrics, METRIC_OUTBOX_SENT, ch,
+                                         (double)(now.sent - was->sent));
+        }
+        if (rc == CORE_OK) {
+            rc = bot_metrics_counter_add(metrics, BOT_METRIC_OUTBOX_FAILURES, retry,
+                                         (double)(now.retries - was->retries));
+        }
+        if (rc == CORE_OK) {
+            rc = bot_metrics_counter_add(metrics, BOT_METRIC_OUTBOX_FAILURES, dead,
+                                         (double)(now.dead - was->dead));
+        }
+        if (rc != CORE_OK) {
+            LOG_WARN("metrics_export", "channel=%s err=\"%s\"", channel, core_strerror(rc));
+            return;
+        }
+        *was = now;
+    }
+}
+
+static void on_metrics_timer(uv_timer_t *timer)
+{
+    export_counters(timer->data);
+}
 
 static int register_senders(struct bot_wiring *w)
 {
@@ -35,6 +113,14 @@ static int dispatcher_start(void *ctx, struct bot_app *app)
         rc = bot_outbox_start(w->outbox);
     }
     if (rc == CORE_OK) {
+        rc = register_metrics(bot_app_metrics(app), bot_app_db(app));
+    }
+    if (rc == CORE_OK && uv_timer_init(bot_app_loop(app), &w->metrics_timer) == 0) {
+        w->metrics_timer.data = w;
+        w->metrics_timer_live = true;
+        uv_timer_start(&w->metrics_timer, on_metrics_timer, 1000, 1000);
+    }
+    if (rc == CORE_OK) {
         w->conversation.outbox = w->outbox;
     } else {
         LOG_ERROR("dispatcher_start", "err=\"%s\"", core_strerror(rc));
@@ -46,6 +132,11 @@ static void dispatcher_stop(void *ctx, struct bot_app *app)
 {
     (void)app;
     struct bot_wiring *w = ctx;
+    if (w->metrics_timer_live) {
+        export_counters(w);
+        uv_close((uv_handle_t *)&w->metrics_timer, NULL); /* embedded in w, which outlives it */
+        w->metrics_timer_live = false;
+    }
     w->conversation.outbox = NULL;
     bot_outbox_close(w->outbox);
     w->outbox = NULL;

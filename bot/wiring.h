@@ -5,7 +5,9 @@
 #ifndef BOT_WIRING_H
 #define BOT_WIRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "bot/app.h"
 #include "bot/conversation.h"
@@ -13,8 +15,13 @@
 #include "bot/otp.h"
 #include "bot/outbox.h"
 
+#define BOT_WIRING_MAX_CHANNELS 8
+
 struct bot_wiring {
-    struct bot_app *app; /* borrowed */
+    struct bot_app *app;      /* borrowed */
+    uv_timer_t metrics_timer; /* copies the dispatcher's counters into /metrics every second */
+    bool metrics_timer_live;
+    struct bot_outbox_counters exported[BOT_WIRING_MAX_CHANNELS]; /* last values exported */
     struct bot_conversation conversation;
     struct bot_code_sink sink;
     struct bot_http_client *http;

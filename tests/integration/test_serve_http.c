@@ -88,6 +88,10 @@ static void test_healthz_and_metrics(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.headers, "text/plain; version=0.0.4"));
     assert_non_null(strstr(r.body, "# TYPE tabelbot_inbox_depth gauge\ntabelbot_inbox_depth 0\n"));
+    /* The outbox dispatcher is wired: its depth and counters are exported. */
+    assert_non_null(
+        strstr(r.body, "# TYPE tabelbot_outbox_depth gauge\ntabelbot_outbox_depth 0\n"));
+    assert_non_null(strstr(r.body, "# TYPE tabelbot_outbox_attempts_total counter"));
     assert_non_null(
         strstr(r.body, "tabelbot_http_requests_total{route=\"healthz\",status=\"200\"} 1"));
     tb_http_reply_free(&r);
