@@ -99,7 +99,7 @@ struct dlg_config {
     char consent_version[16];  /* the data-policy version parents accept, e.g. "2026-11" */
     char contact_phone[24];    /* "8 (727) 339-72-22" as shown to parents */
     char contact_whatsapp[24]; /* "8 (747) 339-72-22" */
-    char contact_hours[64];    /* shown after the numbers when not "" (bot's contact_centre.hours) */
+    char contact_hours[64]; /* shown after the numbers when not "" (bot's contact_centre.hours) */
 };
 
 /** Fills a config with the defaults above. */
