@@ -548,10 +548,16 @@ int dlg__ddays_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return dlg__jump(ctx, DLG_ST_MENU);
     }
     int ndays = core_days_in_month(mi / 12, mi % 12 + 1);
-    if (input->choice && strcmp(input->choice, "back") == 0) {
+    /* here a typed number is a day ("2"), not an option number */
+    int number;
+    const char *choice = input->in->kind == CORE_IN_TEXT &&
+                                 dlg_option_number(input->text, &number) == 0
+                             ? NULL
+                             : input->choice;
+    if (choice && strcmp(choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_REVIEW);
     }
-    if (input->choice && strcmp(input->choice, "days:all") == 0) {
+    if (choice && strcmp(choice, "days:all") == 0) {
         ctx->st->dispute_days = (uint32_t)(((1ull << ndays) - 1) << 1);
         return dlg__go_show(ctx, DLG_ST_DISPUTE_REASON);
     }
