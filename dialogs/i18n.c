@@ -362,16 +362,23 @@ bool dlg_i18n_has(enum dlg_lang lang, const char *key)
     return find_in(lang, key) != NULL;
 }
 
-const char *dlg_i18n_text(enum dlg_lang lang, const char *key)
+const char *dlg_catalog_lookup(const struct dlg_catalog *cat,
+                               const struct dlg_catalog *fallback,
+                               const char *key)
 {
     if (!key) {
         return "";
     }
-    const char *text = find_in(lang, key);
+    const char *text = dlg_catalog_find(cat, key);
     if (!text) {
-        text = find_in(DLG_LANG_RU, key);
+        text = dlg_catalog_find(fallback, key);
     }
     return text ? text : key;
+}
+
+const char *dlg_i18n_text(enum dlg_lang lang, const char *key)
+{
+    return dlg_catalog_lookup(dlg_i18n_catalog(lang), dlg_i18n_catalog(DLG_LANG_RU), key);
 }
 
 /* ---- expansion ---- */
@@ -527,21 +534,41 @@ const char *dlg_plural_name(enum dlg_plural category)
     return "other";
 }
 
-/* "<key>.<category>", then "<key>.other", then "<key>" in one language. */
-static const char *plural_find(enum dlg_lang lang, const char *key, long long n)
+/* "<key>.<category>", then "<key>.other", then "<key>" in one catalog. */
+static const char *
+plural_find(const struct dlg_catalog *cat, enum dlg_lang lang, const char *key, long long n)
 {
     char variant[DLG_I18N_KEY_MAX + 8];
-    const char *cat = dlg_plural_name(dlg_plural_category(lang, n));
+    const char *category = dlg_plural_name(dlg_plural_category(lang, n));
     const char *text = NULL;
+    if (!cat) {
+        return NULL;
+    }
     if (strlen(key) <= DLG_I18N_KEY_MAX) {
-        snprintf(variant, sizeof(variant), "%s.%s", key, cat);
-        text = find_in(lang, variant);
+        snprintf(variant, sizeof(variant), "%s.%s", key, category);
+        text = dlg_catalog_find(cat, variant);
         if (!text) {
             snprintf(variant, sizeof(variant), "%s.other", key);
-            text = find_in(lang, variant);
+            text = dlg_catalog_find(cat, variant);
         }
     }
-    return text ? text : find_in(lang, key);
+    return text ? text : dlg_catalog_find(cat, key);
+}
+
+const char *dlg_catalog_plural_lookup(const struct dlg_catalog *cat,
+                                      enum dlg_lang lang,
+                                      const struct dlg_catalog *fallback,
+                                      const char *key,
+                                      long long n)
+{
+    if (!key) {
+        return "";
+    }
+    const char *text = plural_find(cat, lang, key, n);
+    if (!text) {
+        text = plural_find(fallback, DLG_LANG_RU, key, n);
+    }
+    return text ? text : key;
 }
 
 int dlg_i18n_plural(enum dlg_lang lang,
@@ -555,14 +582,12 @@ int dlg_i18n_plural(enum dlg_lang lang,
     if (!key) {
         return expand(NULL, out, out_len, 0, NULL, NULL);
     }
-    const char *text = plural_find(lang, key, n);
-    if (!text) {
-        text = plural_find(DLG_LANG_RU, key, n);
-    }
+    const char *text = dlg_catalog_plural_lookup(dlg_i18n_catalog(lang), lang,
+                                                 dlg_i18n_catalog(DLG_LANG_RU), key, n);
     char number[24];
     snprintf(number, sizeof(number), "%lld", n);
     struct dlg_i18n_arg extra = {"n", number};
-    return expand(text ? text : key, out, out_len, n_args, args, &extra);
+    return expand(text, out, out_len, n_args, args, &extra);
 }
 
 /* ---- dates ---- */

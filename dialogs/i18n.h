@@ -81,6 +81,20 @@ size_t dlg_catalog_count(const struct dlg_catalog *cat);
 const char *dlg_catalog_key(const struct dlg_catalog *cat, size_t i);
 const char *dlg_catalog_text(const struct dlg_catalog *cat, size_t i);
 unsigned dlg_catalog_line(const struct dlg_catalog *cat, size_t i);
+/** The fallback chain on explicit catalogs: the text of key in cat; else in fallback; else the
+ * key itself. Either catalog may be NULL. Never NULL (a NULL key gives ""). dlg_i18n_text is
+ * this with the compiled catalogs of lang and ru. */
+const char *dlg_catalog_lookup(const struct dlg_catalog *cat,
+                               const struct dlg_catalog *fallback,
+                               const char *key);
+/** The plural chain on explicit catalogs (see dlg_i18n_plural): "<key>.<category of n in
+ * lang>", "<key>.other", "<key>" in cat; the same in fallback with Russian categories; else
+ * the key. Never NULL. */
+const char *dlg_catalog_plural_lookup(const struct dlg_catalog *cat,
+                                      enum dlg_lang lang,
+                                      const struct dlg_catalog *fallback,
+                                      const char *key,
+                                      long long n);
 /** A short English description of a problem, for test and startup messages. */
 const char *dlg_catalog_problem_name(enum dlg_catalog_problem problem);
 
