@@ -599,7 +599,7 @@ int dlg__reason_options(struct dlg_ctx *ctx)
         r = dlg__opt(ctx, "reason:ill", "reason.was_ill");
     }
     if (r == 0) {
-        r = dlg__opt(ctx, "reason:other", "reason.other");
+        r = dlg__opt(ctx, "reason:other", "reason.custom");
     }
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
 }
