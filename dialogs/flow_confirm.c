@@ -550,10 +550,10 @@ int dlg__ddays_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     int ndays = core_days_in_month(mi / 12, mi % 12 + 1);
     /* here a typed number is a day ("2"), not an option number */
     int number;
-    const char *choice = input->in->kind == CORE_IN_TEXT &&
-                                 dlg_option_number(input->text, &number) == 0
-                             ? NULL
-                             : input->choice;
+    const char *choice =
+        input->in->kind == CORE_IN_TEXT && dlg_option_number(input->text, &number) == 0
+            ? NULL
+            : input->choice;
     if (choice && strcmp(choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_REVIEW);
     }

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests of the dialog engine's contract (dialogs/dialog.h) beyond the transcripts: a failing
+ * registry view fails the step and leaves the state as it was; stale results change nothing;
+ * NULL arguments are CORE_EINVAL; the step table is consistent (unique names, valid edges, every
+ * step reachable, every help text in all three catalogs) and the diagram shows all of it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/caltime.h"
+#include "dialogs/diagram.h"
+#include "dialogs/dialog.h"
+#include "dialogs/engine_int.h"
+#include "dialogs/i18n.h"
+#include "support/dialogs_registry.h"
+
+static struct tdr_registry g_reg;
+static struct dlg_registry_view g_view;
+static struct dlg_config g_cfg;
+static struct dlg_output g_out;
+static struct dlg_event g_ev;
+static int64_t g_now;
+
+static int setup(void **unused)
+{
+    (void)unused;
+    char path[512];
+    const char *src = getenv("TABELBOT_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/fixtures/registry-demo.json", src ? src : ".");
+    if (tdr_load(&g_reg, path) != 0) {
+        return -1;
+    }
+    tdr_view(&g_reg, &g_view);
+    dlg_config_defaults(&g_cfg);
+    return core_iso8601_parse("2026-12-03T10:00:00+05:00", &g_now);
+}
+
+static int teardown(void **unused)
+{
+    (void)unused;
+    tdr_free(&g_reg);
+    return 0;
+}
+
+static int send_text(struct dlg_state *st, const char *text)
+{
+    memset(&g_ev, 0, sizeof g_ev);
+    g_ev.kind = DLG_EV_INBOUND;
+    g_ev.in.channel = st->channel;
+    g_ev.in.kind = CORE_IN_TEXT;
+    snprintf(g_ev.in.text, sizeof g_ev.in.text, "%s", text);
+    return dlg_step(&g_cfg, &g_view, st, &g_ev, g_now, &g_out);
+}
+
+/* A console chat at the IIN step of registration with Айгерім's phone. */
+static void at_iin_step(struct dlg_state *st)
+{
+    dlg_state_init(st, CORE_CH_CONSOLE);
+    assert_int_equal(send_text(st, "start"), 0);
+    assert_int_equal(send_text(st, "1"), 0); /* қазақша */
+    assert_int_equal(send_text(st, "1"), 0); /* accept */
+    assert_int_equal(send_text(st, "+7 701 000 00 01"), 0);
+    assert_int_equal(st->step, DLG_ST_IIN);
+}
+
+static void test_view_failure_keeps_state(void **unused)
+{
+    (void)unused;
+    struct dlg_state st, before;
+    at_iin_step(&st);
+    before = st;
+    g_reg.fail_calls = 1;
+    assert_int_equal(send_text(&st, "900514410006"), CORE_EDB);
+    assert_memory_equal(&st, &before, sizeof st);
+    assert_int_equal(g_out.n_replies, 0);
+    assert_int_equal(g_out.n_effects, 0);
+    /* the retry (bot/ replays the inbox row) succeeds */
+    assert_int_equal(send_text(&st, "900514410006"), 0);
+    assert_int_equal(st.step, DLG_ST_OTP_WAIT);
+    assert_int_equal(g_out.n_effects, 1);
+    assert_int_equal(g_out.effects[0].kind, DLG_FX_OTP_SEND);
+    assert_string_equal(g_out.effects[0].phone, "+77010000001");
+}
+
+static void test_bad_input_changes_nothing_but_the_clock(void **unused)
+{
+    (void)unused;
+    struct dlg_state st, before;
+    at_iin_step(&st);
+    before = st;
+    assert_int_equal(send_text(&st, "900514410007"), 0); /* bad check digit */
+    assert_int_equal(g_out.n_effects, 0);
+    assert_int_equal(g_out.n_replies, 1);
+    assert_int_equal(g_out.replies[0].expect, CORE_EXPECT_TEXT);
+    assert_int_equal(st.step, before.step);
+    assert_string_equal(st.iin, "");
+    assert_int_equal(st.holder_id, 0);
+}
+
+static void test_stale_results_ignored(void **unused)
+{
+    (void)unused;
+    struct dlg_state st, before;
+    at_iin_step(&st);
+    before = st;
+    memset(&g_ev, 0, sizeof g_ev);
+    g_ev.kind = DLG_EV_OTP_CHECKED;
+    g_ev.u.otp_checked.result = DLG_OTP_MATCH;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), 0);
+    assert_memory_equal(&st, &before, sizeof st);
+    assert_int_equal(g_out.n_replies, 0);
+    g_ev.kind = DLG_EV_DECIDED;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), 0);
+    assert_memory_equal(&st, &before, sizeof st);
+    g_ev.kind = DLG_EV_OTP_SENT;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), 0);
+    assert_memory_equal(&st, &before, sizeof st);
+    g_ev.kind = (enum dlg_event_kind)99;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), CORE_EINVAL);
+    assert_memory_equal(&st, &before, sizeof st);
+}
+
+static void test_null_arguments(void **unused)
+{
+    (void)unused;
+    struct dlg_state st;
+    dlg_state_init(&st, CORE_CH_SMS);
+    memset(&g_ev, 0, sizeof g_ev);
+    assert_int_equal(dlg_step(NULL, &g_view, &st, &g_ev, g_now, &g_out), CORE_EINVAL);
+    assert_int_equal(dlg_step(&g_cfg, NULL, &st, &g_ev, g_now, &g_out), CORE_EINVAL);
+    assert_int_equal(dlg_step(&g_cfg, &g_view, NULL, &g_ev, g_now, &g_out), CORE_EINVAL);
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, NULL, g_now, &g_out), CORE_EINVAL);
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, NULL), CORE_EINVAL);
+}
+
+static void test_lang_codes(void **unused)
+{
+    (void)unused;
+    assert_string_equal(dlg_lang_code(DLG_LANG_KK), "kk");
+    assert_string_equal(dlg_lang_code(DLG_LANG_RU), "ru");
+    assert_string_equal(dlg_lang_code(DLG_LANG_EN), "en");
+    assert_int_equal(dlg_lang_parse("ru"), DLG_LANG_RU);
+    assert_int_equal(dlg_lang_parse("de"), -1);
+    assert_int_equal(dlg_lang_parse(NULL), -1);
+    struct dlg_config c;
+    dlg_config_defaults(&c);
+    assert_int_equal(c.utc_offset_s, 18000);
+    assert_int_equal(c.window_last_day, 10);
+    assert_string_equal(c.contact_phone, "8 (727) 339-72-22");
+}
+
+static void test_step_table(void **unused)
+{
+    (void)unused;
+    bool reached[DLG_ST_COUNT] = {false};
+    reached[DLG_ST_LANG] = true;
+    reached[DLG_ST_MENU] = true;      /* global jump: "menu" */
+    reached[DLG_ST_LANG_PICK] = true; /* global jump: "language" */
+    for (int i = 0; i < DLG_ST_COUNT; i++) {
+        const struct dlg_step_def *def = dlg__step_def((enum dlg_step_id)i);
+        assert_non_null(def);
+        assert_int_equal(def->id, i);
+        assert_int_equal(dlg__step_by_name(def->name), i);
+        assert_non_null(def->input);
+        for (int l = 0; l < DLG_LANG_COUNT; l++) {
+            if (!dlg_i18n_has((enum dlg_lang)l, def->help_key)) {
+                fail_msg("%s: help %s missing in %s", def->name, def->help_key,
+                         dlg_lang_code((enum dlg_lang)l));
+            }
+        }
+        assert_non_null(def->edges[0].label); /* every step leads somewhere */
+    }
+    /* reachability along declared edges */
+    for (int round = 0; round < DLG_ST_COUNT; round++) {
+        for (int i = 0; i < DLG_ST_COUNT; i++) {
+            const struct dlg_step_def *def = dlg__step_def((enum dlg_step_id)i);
+            for (size_t e = 0; reached[i] && e < DLG_MAX_EDGES && def->edges[e].label; e++) {
+                assert_true(def->edges[e].to < DLG_ST_COUNT);
+                reached[def->edges[e].to] = true;
+            }
+        }
+    }
+    for (int i = 0; i < DLG_ST_COUNT; i++) {
+        if (!reached[i]) {
+            fail_msg("step %s is unreachable", dlg__step_def((enum dlg_step_id)i)->name);
+        }
+    }
+    assert_int_equal(dlg__step_by_name("NOPE"), -1);
+    assert_null(dlg__step_def(DLG_ST_COUNT));
+}
+
+static void test_diagram(void **unused)
+{
+    (void)unused;
+    static char out[32768];
+    char small[32];
+    int n = dlg_diagram_mermaid(out, sizeof out);
+    assert_true(n > 0);
+    assert_int_equal(strncmp(out, "stateDiagram-v2\n", 16), 0);
+    for (int i = 0; i < DLG_ST_COUNT; i++) {
+        const struct dlg_step_def *def = dlg__step_def((enum dlg_step_id)i);
+        for (size_t e = 0; e < DLG_MAX_EDGES && def->edges[e].label; e++) {
+            char line[256];
+            snprintf(line, sizeof line, "    %s --> %s : %s\n", def->name,
+                     dlg__step_def(def->edges[e].to)->name, def->edges[e].label);
+            assert_non_null(strstr(out, line));
+            assert_null(strchr(def->edges[e].label, ':')); /* Mermaid label separator */
+        }
+    }
+    assert_int_equal(dlg_diagram_mermaid(small, sizeof small), CORE_ETOOBIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_failure_keeps_state),
+        cmocka_unit_test(test_bad_input_changes_nothing_but_the_clock),
+        cmocka_unit_test(test_stale_results_ignored),
+        cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_lang_codes),
+        cmocka_unit_test(test_step_table),
+        cmocka_unit_test(test_diagram),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
