@@ -41,6 +41,7 @@ static const struct dlg_step_def steps[DLG_ST_COUNT] = {
                         dlg__consent_input,
                         {E(DLG_ST_PHONE, "accepted (Telegram, web, console)"),
                          E(DLG_ST_IIN, "accepted, phone known (SMS, WhatsApp)"),
+                         E(DLG_ST_MENU, "new policy version accepted (linked), LINK"),
                          E(DLG_ST_DECLINED, "refused")}},
     [DLG_ST_DECLINED] = {DLG_ST_DECLINED,
                          "DECLINED",
@@ -51,7 +52,8 @@ static const struct dlg_step_def steps[DLG_ST_COUNT] = {
                          dlg__declined_prompt,
                          dlg__declined_options,
                          dlg__declined_input,
-                         {E(DLG_ST_CONSENT, "any message")}},
+                         {E(DLG_ST_CONSENT, "any message"),
+                          E(DLG_ST_UNLINK_SURE, "unlink (linked)")}},
     [DLG_ST_PHONE] = {DLG_ST_PHONE,
                       "PHONE",
                       CORE_EXPECT_PHONE,
@@ -652,6 +654,16 @@ static bool idle_reset(struct dlg_state *st)
     }
 }
 
+/* A linked parent who accepted an older data-policy version (or none) must accept the current
+ * one before anything else; the consent and declined steps themselves are where that happens. */
+static bool needs_consent(const struct dlg_ctx *ctx)
+{
+    const struct dlg_state *st = ctx->st;
+    return st->parent_id != 0 && st->step != DLG_ST_CONSENT && st->step != DLG_ST_DECLINED &&
+           st->step != DLG_ST_UNLINK_SURE &&
+           strcmp(st->consent_version, ctx->cfg->consent_version) != 0;
+}
+
 static void trim_copy(const char *src, char *dst, size_t cap)
 {
     while (*src == ' ' || *src == '\t' || *src == '\n' || *src == '\r') {
@@ -719,6 +731,11 @@ static int on_inbound(struct dlg_ctx *ctx)
         }
         r = global_keyword(ctx, kw);
         return r <= 0 ? r : dlg__show(ctx); /* what was typed belonged to the old context */
+    }
+    if (needs_consent(ctx) && kw != DLG_KW_OPERATOR && kw != DLG_KW_STOP) {
+        /* the data policy changed since this parent accepted it: ask again first */
+        r = dlg__say(ctx, "consent.updated", NULL);
+        return r < 0 ? r : dlg__jump(ctx, DLG_ST_CONSENT);
     }
     r = global_keyword(ctx, kw);
     if (r <= 0) {

@@ -121,12 +121,26 @@ int dlg__consent_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return 1;
     }
     if (strcmp(input->choice, "no") == 0) {
-        ctx->st->consent_version[0] = '\0';
-        ctx->st->consent_at = 0;
+        if (ctx->st->parent_id == 0) {
+            ctx->st->consent_version[0] = '\0';
+            ctx->st->consent_at = 0;
+        }
         return dlg__go_show(ctx, DLG_ST_DECLINED);
     }
     copy_str(ctx->st->consent_version, sizeof ctx->st->consent_version, ctx->cfg->consent_version);
     ctx->st->consent_at = ctx->now;
+    if (ctx->st->parent_id != 0) {
+        /* a linked parent accepted a new policy version: LINK records it */
+        struct dlg_effect *fx;
+        int r = dlg__effect(ctx, DLG_FX_LINK, &fx);
+        if (r < 0) {
+            return r;
+        }
+        fx->parent_id = ctx->st->parent_id;
+        copy_str(fx->consent_version, sizeof fx->consent_version, ctx->st->consent_version);
+        fx->consent_at = ctx->st->consent_at;
+        return dlg__go_show(ctx, DLG_ST_MENU);
+    }
     return after_consent(ctx, input->in);
 }
 
@@ -137,12 +151,18 @@ int dlg__declined_prompt(struct dlg_ctx *ctx)
 
 int dlg__declined_options(struct dlg_ctx *ctx)
 {
-    return dlg__opt(ctx, "yes", "consent.again");
+    int r = dlg__opt(ctx, "yes", "consent.again");
+    if (r == 0 && ctx->st->parent_id != 0) {
+        r = dlg__opt(ctx, "menu:unlink", "menu.unlink");
+    }
+    return r;
 }
 
 int dlg__declined_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
-    (void)input;
+    if (input->choice && strcmp(input->choice, "menu:unlink") == 0) {
+        return dlg__go_show(ctx, DLG_ST_UNLINK_SURE);
+    }
     return dlg__go_show(ctx, DLG_ST_CONSENT);
 }
 
