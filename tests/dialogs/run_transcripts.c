@@ -204,9 +204,9 @@ static void send_inbound(struct run *r, enum core_inbound_kind kind, const char 
 static void feed_result(struct run *r, const char *what)
 {
     static struct dlg_event ev;
-    char kind[32] = "", a[64] = "", b[64] = "";
+    char kind[32] = "", a[32] = "", b[32] = "";
     memset(&ev, 0, sizeof ev);
-    if (sscanf(what, "%31s %63s %63s", kind, a, b) < 2) {
+    if (sscanf(what, "%31s %31s %31s", kind, a, b) < 2) {
         fail(r, "bad result line: %s%s", what, NULL);
         return;
     }
