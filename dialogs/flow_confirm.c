@@ -642,29 +642,56 @@ int dlg__back_options(struct dlg_ctx *ctx)
     return dlg__opt(ctx, "back", "opt.back");
 }
 
-static size_t utf8_chars(const char *s)
+/* Characters in valid UTF-8 text, or -1 when it is not valid UTF-8 (overlongs, surrogates and
+ * code points past U+10FFFF included). */
+static long utf8_chars(const char *s)
 {
-    size_t n = 0;
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+    while (*p) {
+        unsigned c = *p;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (len == 0) {
+            return -1;
+        }
+        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) {
+                return -1;
+            }
+            cp = (cp << 6) | (p[i] & 0x3Fu);
+        }
+        static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return -1;
+        }
+        p += len;
+        n++;
     }
     return n;
 }
 
-#define REASON_CHARS_MAX 500
+/* The reason travels in the DECIDE effect's 512-byte field: 250 characters fit in any script
+ * the parents use (Cyrillic takes two bytes a character). */
+#define REASON_CHARS_MAX 250
 
 int dlg__rtext_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
-    char fold[8];
     if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_DISPUTE_REASON);
     }
     if (input->in->kind != CORE_IN_TEXT || !input->text[0]) {
         return 1;
     }
-    size_t chars = utf8_chars(input->text);
-    if (chars > REASON_CHARS_MAX || strlen(input->text) >= sizeof ctx->st->reason_text ||
-        dlg_fold(input->text, fold, sizeof fold) == CORE_EBADINPUT) {
+    long chars = utf8_chars(input->text);
+    if (chars < 0) {
+        return 1; /* not text: help */
+    }
+    if (chars > REASON_CHARS_MAX || strlen(input->text) >= sizeof ctx->st->reason_text) {
         char n[16];
         snprintf(n, sizeof n, "%d", REASON_CHARS_MAX);
         int r = dlg__say(ctx, "rtext.too_long", "max", n, NULL);
