@@ -216,6 +216,173 @@ static void test_diagram(void **unused)
     assert_int_equal(dlg_diagram_mermaid(small, sizeof small), CORE_ETOOBIG);
 }
 
+/* ---- robustness: a long random walk ---- */
+
+static unsigned g_seed = 20261203;
+
+static unsigned rnd(unsigned n)
+{
+    g_seed = g_seed * 1103515245u + 12345u;
+    return (g_seed >> 8) % n;
+}
+
+/* One random event: mostly what a parent might send (an offered option by button, number or
+ * label; a keyword; an IIN, a code, a day list; garbage, invalid UTF-8, a huge text), sometimes
+ * an effect result, sometimes a command. */
+static void random_event(const struct dlg_state *st, const struct dlg_output *last)
+{
+    static const char *const words[] = {"иә",
+                                        "нет",
+                                        "0",
+                                        "меню",
+                                        "help",
+                                        "stop",
+                                        "артқа",
+                                        "русский",
+                                        "english",
+                                        "қазақша",
+                                        "подтвердить",
+                                        "не согласен",
+                                        "3, 7, 15-17",
+                                        "40",
+                                        "17-15",
+                                        "900514410006",
+                                        "900514410007",
+                                        "+77010000001",
+                                        "8 727 339 72 22",
+                                        "123456",
+                                        "12 34",
+                                        "",
+                                        "   ",
+                                        "\xff\xfe",
+                                        "\xd0",
+                                        "бүкіл ай",
+                                        "whole month",
+                                        "💥💥",
+                                        "1",
+                                        "2",
+                                        "3",
+                                        "7",
+                                        "14",
+                                        "99"};
+    memset(&g_ev, 0, sizeof g_ev);
+    g_ev.kind = DLG_EV_INBOUND;
+    g_ev.in.channel = st->channel;
+    g_ev.in.kind = CORE_IN_TEXT;
+    if (st->channel == CORE_CH_SMS || st->channel == CORE_CH_WHATSAPP) {
+        snprintf(g_ev.in.verified_phone, sizeof g_ev.in.verified_phone, "+77010000001");
+    }
+    if (rnd(2)) {
+        /* half the time, what moves registration on, so the walk reaches the linked flows */
+        switch (st->step) {
+        case DLG_ST_PHONE:
+            snprintf(g_ev.in.text, sizeof g_ev.in.text, "87010000001");
+            return;
+        case DLG_ST_IIN:
+            snprintf(g_ev.in.text, sizeof g_ev.in.text, "900514410006");
+            return;
+        case DLG_ST_OTP_WAIT:
+            g_ev.kind = DLG_EV_OTP_SENT;
+            return;
+        case DLG_ST_CODE:
+            snprintf(g_ev.in.text, sizeof g_ev.in.text, "123456");
+            return;
+        case DLG_ST_CODE_WAIT:
+            g_ev.kind = DLG_EV_OTP_CHECKED;
+            return;
+        case DLG_ST_DECIDE_WAIT:
+            g_ev.kind = DLG_EV_DECIDED;
+            return;
+        case DLG_ST_DISPUTE_DAYS:
+            snprintf(g_ev.in.text, sizeof g_ev.in.text, "3, 7, 15-17");
+            return;
+        case DLG_ST_DISPUTE_TEXT:
+            snprintf(g_ev.in.text, sizeof g_ev.in.text, "Бала басқа топқа барды");
+            return;
+        default:
+            break;
+        }
+    }
+    unsigned what = rnd(20);
+    const struct core_reply *rep = last->n_replies ? &last->replies[last->n_replies - 1] : NULL;
+    if (what < 7 && rep && rep->n_options) {
+        const struct core_option *o = &rep->options[rnd((unsigned)rep->n_options)];
+        g_ev.in.kind = CORE_IN_BUTTON;
+        snprintf(g_ev.in.button_id, sizeof g_ev.in.button_id, "%s", o->id);
+    } else if (what < 9 && rep && rep->n_options) {
+        g_ev.in.kind = CORE_IN_TEXT;
+        snprintf(g_ev.in.text, sizeof g_ev.in.text, "%s",
+                 rep->options[rnd((unsigned)rep->n_options)].label);
+    } else if (what < 14) {
+        g_ev.in.kind = CORE_IN_TEXT;
+        snprintf(g_ev.in.text, sizeof g_ev.in.text, "%s",
+                 words[rnd(sizeof words / sizeof words[0])]);
+    } else if (what == 14) {
+        g_ev.in.kind = CORE_IN_TEXT;
+        memset(g_ev.in.text, 'x', sizeof g_ev.in.text - 1); /* the longest text there is */
+    } else if (what == 15) {
+        g_ev.in.kind = rnd(2) ? CORE_IN_CONTACT : CORE_IN_COMMAND;
+        snprintf(g_ev.in.verified_phone, sizeof g_ev.in.verified_phone, "+77010000001");
+        snprintf(g_ev.in.text, sizeof g_ev.in.text, rnd(2) ? "start" : "whatever");
+    } else if (what == 16) {
+        g_ev.kind = DLG_EV_OTP_SENT;
+        g_ev.u.otp_sent.result = (enum dlg_otp_send_result)rnd(3);
+        g_ev.u.otp_sent.retry_after_s = (int)rnd(100);
+    } else if (what == 17) {
+        g_ev.kind = DLG_EV_OTP_CHECKED;
+        g_ev.u.otp_checked.result = (enum dlg_otp_check_result)rnd(5);
+        g_ev.u.otp_checked.attempts_left = (int)rnd(6);
+    } else if (what == 18) {
+        g_ev.kind = DLG_EV_DECIDED;
+        g_ev.u.decided.result = (enum dlg_decide_result)rnd(4);
+        snprintf(g_ev.u.decided.receipt, sizeof g_ev.u.decided.receipt, "R%u", rnd(99999));
+    } else {
+        g_ev.in.kind = CORE_IN_BUTTON;
+        snprintf(g_ev.in.button_id, sizeof g_ev.in.button_id, "child:nope");
+    }
+}
+
+static void test_random_walk_never_breaks(void **unused)
+{
+    (void)unused;
+    static struct dlg_output out;
+    struct dlg_state st;
+    char enc[DLG_STATE_ENCODED_MAX];
+    int64_t now = g_now - 3 * 86400; /* before, inside and after the November window */
+    int linked = 0;
+    bool visited[DLG_ST_COUNT] = {false};
+    for (int walk = 0; walk < 40; walk++) {
+        dlg_state_init(&st, (enum core_channel)rnd(CORE_CH_COUNT));
+        memset(&out, 0, sizeof out);
+        for (int i = 0; i < 400; i++) {
+            random_event(&st, &out);
+            now += rnd(10) == 0 ? (int64_t)rnd(2500) : (int64_t)rnd(30);
+            int rc = dlg_step(&g_cfg, &g_view, &st, &g_ev, now, &out);
+            assert_int_equal(rc, 0);
+            assert_true(out.n_replies <= DLG_MAX_REPLIES);
+            for (size_t k = 0; k < out.n_replies; k++) {
+                assert_true(out.replies[k].text[0] || out.replies[k].n_options);
+                assert_true(out.replies[k].n_options <= CORE_REPLY_OPTIONS_MAX);
+            }
+            if (g_ev.kind == DLG_EV_INBOUND && st.step != DLG_ST_OTP_WAIT &&
+                st.step != DLG_ST_CODE_WAIT && st.step != DLG_ST_DECIDE_WAIT) {
+                assert_true(out.n_replies > 0); /* every message gets an answer */
+            }
+            size_t len = dlg_state_encode(&st, enc, sizeof enc);
+            assert_true(len > 0);
+            assert_int_equal(dlg_state_decode(enc, len, &st), 0);
+            linked += st.parent_id != 0;
+            visited[st.step] = true;
+        }
+    }
+    assert_true(linked > 0); /* the walk does get past registration */
+    for (int i = 0; i < DLG_ST_COUNT; i++) {
+        if (!visited[i]) {
+            fail_msg("the walk never reached %s", dlg__step_def((enum dlg_step_id)i)->name);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_lang_codes),
         cmocka_unit_test(test_step_table),
         cmocka_unit_test(test_diagram),
+        cmocka_unit_test(test_random_walk_never_breaks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
