@@ -476,6 +476,16 @@ static const char *resolve_by_label(const struct dlg_ctx *ctx, const char *text)
     return NULL;
 }
 
+bool dlg__text_is_label(const struct dlg_ctx *ctx, const char *text, const char *label_key)
+{
+    char folded[256];
+    char label[CORE_OPTION_LABEL_MAX * 2 + 1];
+    const char *l = dlg_i18n_text(ctx->st->lang, label_key);
+    return strlen(text) < 120 && strlen(l) < CORE_OPTION_LABEL_MAX &&
+           dlg_fold(text, folded, sizeof folded) == 0 && folded[0] &&
+           dlg_fold(l, label, sizeof label) == 0 && strcmp(folded, label) == 0;
+}
+
 /* The current step's options into ctx->opts, without any text. */
 static int load_options(struct dlg_ctx *ctx)
 {

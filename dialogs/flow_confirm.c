@@ -438,10 +438,13 @@ int dlg__review_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_MONTH);
     }
-    bool wants_confirm =
-        input->choice ? strcmp(input->choice, "ts:confirm") == 0 : input->keyword == DLG_KW_CONFIRM;
-    bool wants_dispute =
-        input->choice ? strcmp(input->choice, "ts:dispute") == 0 : input->keyword == DLG_KW_DISPUTE;
+    /* confirm / dispute asked by word even when the month does not offer them (to explain) */
+    bool wants_confirm = input->choice ? strcmp(input->choice, "ts:confirm") == 0
+                                       : input->keyword == DLG_KW_CONFIRM ||
+                                             dlg__text_is_label(ctx, input->text, "opt.confirm");
+    bool wants_dispute = input->choice ? strcmp(input->choice, "ts:dispute") == 0
+                                       : input->keyword == DLG_KW_DISPUTE ||
+                                             dlg__text_is_label(ctx, input->text, "opt.dispute");
     if (!wants_confirm && !wants_dispute) {
         return 1;
     }
