@@ -373,17 +373,35 @@ int dlg__on_otp_sent(struct dlg_ctx *ctx)
     return r < 0 ? r : dlg__go_show(ctx, DLG_ST_CODE);
 }
 
+/* The registry no longer has the holder found before the code (removed meanwhile): start the
+ * IIN step again rather than fail the step forever. */
+static int holder_gone(struct dlg_ctx *ctx)
+{
+    ctx->st->iin[0] = '\0';
+    ctx->st->holder_id = 0;
+    int r = dlg__say(ctx, "iin.nomatch", NULL);
+    if (r == 0) {
+        r = dlg__say_contact(ctx);
+    }
+    return r < 0 ? r : dlg__go_show(ctx, DLG_ST_IIN);
+}
+
 int dlg__on_otp_checked(struct dlg_ctx *ctx)
 {
-    char buf[16];
     int r;
     if (ctx->st->step != DLG_ST_CODE_WAIT) {
         return 0;
     }
     int left = ctx->ev->u.otp_checked.attempts_left;
     switch (ctx->ev->u.otp_checked.result) {
-    case DLG_OTP_MATCH:
-        return dlg__go_show(ctx, DLG_ST_IDENTITY);
+    case DLG_OTP_MATCH: {
+        struct dlg_parent p;
+        r = ctx->view->get_parent(ctx->view->ctx, ctx->st->holder_id, &p);
+        if (r == CORE_ENOTFOUND) {
+            return holder_gone(ctx);
+        }
+        return r < 0 ? r : dlg__go_show(ctx, DLG_ST_IDENTITY);
+    }
     case DLG_OTP_WRONG:
         if (left > 0) {
             char text[256];
@@ -405,7 +423,6 @@ int dlg__on_otp_checked(struct dlg_ctx *ctx)
         r = dlg__say(ctx, "code.none", NULL);
         break;
     }
-    (void)buf;
     return r < 0 ? r : dlg__go_show(ctx, DLG_ST_CODE);
 }
 
@@ -459,6 +476,9 @@ static int link_parent(struct dlg_ctx *ctx)
     struct dlg_parent p;
     memset(&p, 0, sizeof p);
     int r = ctx->view->get_parent(ctx->view->ctx, st->holder_id, &p);
+    if (r == CORE_ENOTFOUND) {
+        return holder_gone(ctx);
+    }
     if (r < 0) {
         return r;
     }

@@ -126,6 +126,28 @@ static void test_stale_results_ignored(void **unused)
     assert_memory_equal(&st, &before, sizeof st);
 }
 
+static void test_holder_gone_restarts_iin(void **unused)
+{
+    (void)unused;
+    struct dlg_state st;
+    at_iin_step(&st);
+    assert_int_equal(send_text(&st, "900514410006"), 0);
+    memset(&g_ev, 0, sizeof g_ev);
+    g_ev.kind = DLG_EV_OTP_SENT;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), 0);
+    assert_int_equal(send_text(&st, "123456"), 0);
+    assert_int_equal(st.step, DLG_ST_CODE_WAIT);
+    st.holder_id = 999; /* removed from the registry meanwhile */
+    memset(&g_ev, 0, sizeof g_ev);
+    g_ev.kind = DLG_EV_OTP_CHECKED;
+    g_ev.u.otp_checked.result = DLG_OTP_MATCH;
+    assert_int_equal(dlg_step(&g_cfg, &g_view, &st, &g_ev, g_now, &g_out), 0);
+    assert_int_equal(st.step, DLG_ST_IIN);
+    assert_int_equal(st.holder_id, 0);
+    assert_int_equal(g_out.n_effects, 0);
+    assert_non_null(strstr(g_out.replies[0].text, "ваучер иесі табылмады"));
+}
+
 static void test_null_arguments(void **unused)
 {
     (void)unused;
@@ -389,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_view_failure_keeps_state),
         cmocka_unit_test(test_bad_input_changes_nothing_but_the_clock),
         cmocka_unit_test(test_stale_results_ignored),
+        cmocka_unit_test(test_holder_gone_restarts_iin),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_lang_codes),
         cmocka_unit_test(test_step_table),
