@@ -172,6 +172,9 @@ void dlg__finish_reply(struct dlg_ctx *ctx, enum core_expect expect);
 CORE_NODISCARD int dlg__say_contact(struct dlg_ctx *ctx);
 /** "+7 701 *** ** 01" */
 void dlg__mask_phone(const char *e164, char *out, size_t len);
+/** Widest line of the calendar, legend and counts, in characters (plain-text SMS). */
+#define DLG_CAL_WIDTH 40
+
 /** The month calendar of a child's days string with legend and counts. */
 CORE_NODISCARD int
 dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, const char *days);

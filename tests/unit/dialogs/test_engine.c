@@ -148,6 +148,56 @@ static void test_holder_gone_restarts_iin(void **unused)
     assert_non_null(strstr(g_out.replies[0].text, "ваучер иесі табылмады"));
 }
 
+static size_t chars(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        w += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+    return w;
+}
+
+/* The calendar of every month of two years, in every language, with every mark and the
+ * longest count texts, stays within DLG_CAL_WIDTH characters a line and shows every day. */
+static void test_calendar_fits_sms_lines(void **unused)
+{
+    (void)unused;
+    static struct dlg_output out;
+    struct dlg_state st;
+    for (int lang = 0; lang < DLG_LANG_COUNT; lang++) {
+        for (int mi = 2026 * 12; mi < 2028 * 12; mi++) {
+            char month[8], days[DLG_DAYS_MAX];
+            int y = mi / 12, m = mi % 12 + 1;
+            int nd = core_days_in_month(y, m);
+            core_month_format(mi, month, sizeof month);
+            for (int d = 0; d < nd; d++) {
+                days[d] = "PPASP-S-"[(d + mi) % 8];
+            }
+            days[nd] = '\0';
+            dlg_state_init(&st, CORE_CH_SMS);
+            st.lang = (enum dlg_lang)lang;
+            memset(&out, 0, sizeof out);
+            struct dlg_ctx ctx = {
+                .cfg = &g_cfg, .view = &g_view, .st = &st, .now = g_now, .out = &out};
+            assert_int_equal(dlg__say_calendar(&ctx, "Нұрсұлтан", month, days), 0);
+            assert_int_equal(out.n_replies, 1);
+            const char *text = out.replies[0].text;
+            for (const char *line = text; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t)(nl - line) : strlen(line);
+                if (chars(line, n) > DLG_CAL_WIDTH) {
+                    fail_msg("%s %s: line too wide: %.*s", dlg_lang_code(st.lang), month, (int)n,
+                             line);
+                }
+                line += n + (nl ? 1 : 0);
+            }
+            char last[8];
+            snprintf(last, sizeof last, "%d", nd);
+            assert_non_null(strstr(text, last));
+        }
+    }
+}
+
 static void test_null_arguments(void **unused)
 {
     (void)unused;
@@ -412,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_changes_nothing_but_the_clock),
         cmocka_unit_test(test_stale_results_ignored),
         cmocka_unit_test(test_holder_gone_restarts_iin),
+        cmocka_unit_test(test_calendar_fits_sms_lines),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_lang_codes),
         cmocka_unit_test(test_step_table),
