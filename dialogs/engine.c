@@ -477,14 +477,17 @@ static const char *resolve_by_label(const struct dlg_ctx *ctx, const char *text)
     return NULL;
 }
 
+bool dlg__fold_eq(const char *a, const char *b)
+{
+    char fa[256];
+    char fb[256];
+    return strlen(a) < 120 && strlen(b) < 120 && dlg_fold(a, fa, sizeof fa) == 0 && fa[0] &&
+           dlg_fold(b, fb, sizeof fb) == 0 && strcmp(fa, fb) == 0;
+}
+
 bool dlg__text_is_label(const struct dlg_ctx *ctx, const char *text, const char *label_key)
 {
-    char folded[256];
-    char label[CORE_OPTION_LABEL_MAX * 2 + 1];
-    const char *l = dlg_i18n_text(ctx->st->lang, label_key);
-    return strlen(text) < 120 && strlen(l) < CORE_OPTION_LABEL_MAX &&
-           dlg_fold(text, folded, sizeof folded) == 0 && folded[0] &&
-           dlg_fold(l, label, sizeof label) == 0 && strcmp(folded, label) == 0;
+    return dlg__fold_eq(text, dlg_i18n_text(ctx->st->lang, label_key));
 }
 
 /* The current step's options into ctx->opts, without any text. */

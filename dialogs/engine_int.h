@@ -148,6 +148,8 @@ CORE_NODISCARD int dlg__set_reminders(struct dlg_ctx *ctx, bool on);
 /** Appends an effect; CORE_ETOOBIG past DLG_MAX_EFFECTS. */
 CORE_NODISCARD int
 dlg__effect(struct dlg_ctx *ctx, enum dlg_effect_kind kind, struct dlg_effect **fx);
+/** True when two texts are equal after dlg_fold (and not empty). */
+bool dlg__fold_eq(const char *a, const char *b);
 /** True when typed text is (after folding) the label of catalog key label_key. */
 bool dlg__text_is_label(const struct dlg_ctx *ctx, const char *text, const char *label_key);
 /** Answer to "operator": ESCALATE effect + the contact centre's numbers. */

@@ -155,10 +155,7 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
     struct dlg_child kids[DLG_MAX_CHILDREN];
     size_t n = 0;
-    if (!input->choice) {
-        return 1;
-    }
-    if (strcmp(input->choice, "back") == 0) {
+    if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_MENU);
     }
     int r = dlg__load_children(ctx, kids, &n);
@@ -166,8 +163,11 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return r;
     }
     for (size_t i = 0; i < n; i++) {
-        if (strncmp(input->choice, "child:", 6) == 0 &&
-            strcmp(input->choice + 6, kids[i].id) == 0) {
+        bool by_id = input->choice && strncmp(input->choice, "child:", 6) == 0 &&
+                     strcmp(input->choice + 6, kids[i].id) == 0;
+        /* the child's given name typed on its own ("Аяла") also picks the child */
+        bool by_name = !input->choice && dlg__fold_eq(input->text, kids[i].given_name);
+        if (by_id || by_name) {
             return pick_child(ctx, &kids[i]);
         }
     }
@@ -281,13 +281,34 @@ static int selected_ts(struct dlg_ctx *ctx, struct dlg_timesheet *out)
     return 1;
 }
 
+/* A month typed by name ("ноябрь", "қараша 2026"): the first offered month of that name (the
+ * options list pending months first, then newest first). */
+static const char *month_by_name(struct dlg_ctx *ctx, const char *text)
+{
+    for (size_t i = 0; i < ctx->n_opts; i++) {
+        int mi;
+        char with_year[96];
+        if (strncmp(ctx->opts[i].id, "month:", 6) != 0 ||
+            core_month_parse(ctx->opts[i].id + 6, &mi) != 0) {
+            continue;
+        }
+        const char *name = dlg_month_name(ctx->st->lang, mi % 12 + 1, DLG_CASE_NOM);
+        snprintf(with_year, sizeof with_year, "%s %d", name, mi / 12);
+        if (dlg__fold_eq(text, name) || dlg__fold_eq(text, with_year)) {
+            return ctx->opts[i].id;
+        }
+    }
+    return NULL;
+}
+
 int dlg__month_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
     struct dlg_timesheet ts;
-    if (!input->choice) {
+    const char *choice = input->choice ? input->choice : month_by_name(ctx, input->text);
+    if (!choice) {
         return 1;
     }
-    if (strcmp(input->choice, "back") == 0) {
+    if (strcmp(choice, "back") == 0) {
         struct dlg_child child;
         size_t n = 0;
         int r = selected_child(ctx, &child, &n);
@@ -296,7 +317,10 @@ int dlg__month_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         }
         return dlg__go_show(ctx, n > 1 ? DLG_ST_CHILD : DLG_ST_MENU);
     }
-    copy_str(ctx->st->month, sizeof ctx->st->month, input->choice + 6);
+    if (strncmp(choice, "month:", 6) != 0) {
+        return 1;
+    }
+    copy_str(ctx->st->month, sizeof ctx->st->month, choice + 6);
     int r = selected_ts(ctx, &ts);
     if (r != 0) {
         return r < 0 ? r : 1;
