@@ -61,7 +61,7 @@ static const struct dlg_step_def steps[DLG_ST_COUNT] = {
                       true,
                       "help.phone",
                       dlg__phone_prompt,
-                      dlg__phone_options,
+                      NULL, /* no buttons: Telegram shows the share-contact keyboard */
                       dlg__phone_input,
                       {E(DLG_ST_IIN, "mobile number shared or typed")}},
     [DLG_ST_IIN] = {DLG_ST_IIN,

@@ -200,7 +200,6 @@ int dlg__declined_prompt(struct dlg_ctx *ctx);
 int dlg__declined_options(struct dlg_ctx *ctx);
 int dlg__declined_input(struct dlg_ctx *ctx, const struct dlg_input *input);
 int dlg__phone_prompt(struct dlg_ctx *ctx);
-int dlg__phone_options(struct dlg_ctx *ctx);
 int dlg__phone_input(struct dlg_ctx *ctx, const struct dlg_input *input);
 int dlg__iin_prompt(struct dlg_ctx *ctx);
 int dlg__iin_options(struct dlg_ctx *ctx);

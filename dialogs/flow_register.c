@@ -174,11 +174,6 @@ int dlg__phone_prompt(struct dlg_ctx *ctx)
         ctx, ctx->st->channel == CORE_CH_TELEGRAM ? "phone.prompt_share" : "phone.prompt", NULL);
 }
 
-int dlg__phone_options(struct dlg_ctx *ctx)
-{
-    return dlg__opt(ctx, "op", "opt.operator");
-}
-
 static int phone_refusal(struct dlg_ctx *ctx, enum dlg_phone_verdict v)
 {
     const char *key = v == DLG_PHONE_NOT_KZ       ? "phone.not_kz"
