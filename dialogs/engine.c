@@ -350,7 +350,6 @@ int dlg__show(struct dlg_ctx *ctx)
     if (ctx->reply) {
         dlg__finish_reply(ctx, def->expect);
     }
-    ctx->shown = true;
     return 0;
 }
 
@@ -526,7 +525,6 @@ int dlg__reattach(struct dlg_ctx *ctx)
         return r;
     }
     dlg__finish_reply(ctx, def->expect);
-    ctx->shown = true;
     return 0;
 }
 
@@ -644,28 +642,24 @@ static enum dlg_keyword command_keyword(const char *cmd)
  * the dialog was moved. */
 static bool idle_reset(struct dlg_state *st)
 {
-    switch (st->step) {
-    case DLG_ST_OTP_WAIT:
+    const struct dlg_step_def *def = dlg__step_def(st->step);
+    if (st->step == DLG_ST_OTP_WAIT) {
         st->step = DLG_ST_IIN;
         return true;
-    case DLG_ST_CODE_WAIT:
+    }
+    if (st->step == DLG_ST_CODE_WAIT) {
         st->step = DLG_ST_CODE;
         return true;
-    case DLG_ST_PHONE:
-    case DLG_ST_IIN:
-    case DLG_ST_CODE:
-    case DLG_ST_IDENTITY:
-        return true;
-    case DLG_ST_LANG:
-    case DLG_ST_CONSENT:
-    case DLG_ST_DECLINED:
-    case DLG_ST_MENU:
-        return false;
-    default:
-        clear_selection(st);
-        st->step = DLG_ST_MENU;
-        return true;
     }
+    if (def->registration) {
+        return true; /* the same step is shown again */
+    }
+    if (!def->linked || st->step == DLG_ST_MENU) {
+        return false; /* language, consent, menu: nothing to restart */
+    }
+    clear_selection(st);
+    st->step = DLG_ST_MENU;
+    return true;
 }
 
 /* A linked parent who accepted an older data-policy version (or none) must accept the current
@@ -714,7 +708,6 @@ static int unknown_input(struct dlg_ctx *ctx)
         return r;
     }
     dlg__finish_reply(ctx, def->expect);
-    ctx->shown = true;
     return 0;
 }
 

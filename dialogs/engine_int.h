@@ -127,7 +127,6 @@ struct dlg_ctx {
     struct core_reply *reply; /* the reply being written, NULL before the first text */
     struct core_option opts[CORE_REPLY_OPTIONS_MAX];
     size_t n_opts;
-    bool shown; /* a step prompt was rendered in this call */
 };
 
 /* engine.c */
