@@ -2,7 +2,7 @@
  * Writing the engine's replies: catalog texts with named arguments into the open reply,
  * options, the contact-centre lines, masked phones, month names and deadlines, and the month
  * calendar of a timesheet (weeks as rows Mon..Sun, a mark per day, a legend and the counts),
- * kept within ~30 characters a line so it reads on a plain-text SMS too. */
+ * kept within DLG_CAL_WIDTH (40) characters a line so it reads on a plain-text SMS too. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
