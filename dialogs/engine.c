@@ -14,239 +14,107 @@
 
 /* ---- the step table ---- */
 
-#define E(to, label)                                                                               \
-    {                                                                                              \
-        to, label                                                                                  \
-    }
+/* The table reads better one step per block, so it is kept out of clang-format.
+ * A step: id, name, what it expects, linked-only, part of registration; help text, prompt,
+ * options, input handler; and its edges E(to, what takes it). */
+/* clang-format off */
+#define E(to, label) {to, label}
 
 static const struct dlg_step_def steps[DLG_ST_COUNT] = {
-    [DLG_ST_LANG] = {DLG_ST_LANG,
-                     "LANG",
-                     CORE_EXPECT_CHOICE,
-                     false,
-                     false,
-                     "help.lang",
-                     dlg__lang_prompt,
-                     dlg__lang_options,
-                     dlg__lang_input,
-                     {E(DLG_ST_CONSENT, "language chosen")}},
-    [DLG_ST_CONSENT] = {DLG_ST_CONSENT,
-                        "CONSENT",
-                        CORE_EXPECT_CHOICE,
-                        false,
-                        false,
-                        "help.consent",
-                        dlg__consent_prompt,
-                        dlg__consent_options,
-                        dlg__consent_input,
-                        {E(DLG_ST_PHONE, "accepted (Telegram, web, console)"),
-                         E(DLG_ST_IIN, "accepted, phone known (SMS, WhatsApp)"),
-                         E(DLG_ST_DECLINED, "refused")}},
-    [DLG_ST_DECLINED] = {DLG_ST_DECLINED,
-                         "DECLINED",
-                         CORE_EXPECT_CHOICE,
-                         false,
-                         false,
-                         "help.declined",
-                         dlg__declined_prompt,
-                         dlg__declined_options,
-                         dlg__declined_input,
-                         {E(DLG_ST_CONSENT, "any message")}},
-    [DLG_ST_PHONE] = {DLG_ST_PHONE,
-                      "PHONE",
-                      CORE_EXPECT_PHONE,
-                      false,
-                      true,
-                      "help.phone",
-                      dlg__phone_prompt,
-                      dlg__phone_options,
-                      dlg__phone_input,
-                      {E(DLG_ST_IIN, "mobile number shared or typed")}},
-    [DLG_ST_IIN] = {DLG_ST_IIN,
-                    "IIN",
-                    CORE_EXPECT_TEXT,
-                    false,
-                    true,
-                    "help.iin",
-                    dlg__iin_prompt,
-                    dlg__iin_options,
-                    dlg__iin_input,
-                    {E(DLG_ST_OTP_WAIT, "holder found, OTP_SEND"),
-                     E(DLG_ST_PHONE, "change phone")}},
-    [DLG_ST_OTP_WAIT] = {DLG_ST_OTP_WAIT,
-                         "OTP_WAIT",
-                         CORE_EXPECT_NOTHING,
-                         false,
-                         true,
-                         "help.wait",
-                         NULL,
-                         NULL,
-                         dlg__wait_input,
-                         {E(DLG_ST_CODE, "OTP_SENT ok / rate limited / failed")}},
-    [DLG_ST_CODE] = {DLG_ST_CODE,
-                     "CODE",
-                     CORE_EXPECT_CODE,
-                     false,
-                     true,
-                     "help.code",
-                     dlg__code_prompt,
-                     dlg__code_options,
-                     dlg__code_input,
-                     {E(DLG_ST_CODE_WAIT, "code typed, OTP_VERIFY"),
-                      E(DLG_ST_OTP_WAIT, "resend, OTP_SEND"), E(DLG_ST_IIN, "change IIN")}},
-    [DLG_ST_CODE_WAIT] = {DLG_ST_CODE_WAIT,
-                          "CODE_WAIT",
-                          CORE_EXPECT_NOTHING,
-                          false,
-                          true,
-                          "help.wait",
-                          NULL,
-                          NULL,
-                          dlg__wait_input,
-                          {E(DLG_ST_IDENTITY, "OTP_CHECKED match"),
-                           E(DLG_ST_CODE, "wrong / expired / locked")}},
-    [DLG_ST_IDENTITY] = {DLG_ST_IDENTITY,
-                         "IDENTITY",
-                         CORE_EXPECT_CHOICE,
-                         false,
-                         true,
-                         "help.identity",
-                         dlg__identity_prompt,
-                         dlg__identity_options,
-                         dlg__identity_input,
-                         {E(DLG_ST_MENU, "this is me, LINK"), E(DLG_ST_IIN, "not me")}},
-    [DLG_ST_MENU] = {DLG_ST_MENU,
-                     "MENU",
-                     CORE_EXPECT_CHOICE,
-                     true,
-                     false,
-                     "help.menu",
-                     dlg__menu_prompt,
-                     dlg__menu_options,
-                     dlg__menu_input,
-                     {E(DLG_ST_CHILD, "confirm a timesheet"), E(DLG_ST_MONTH, "confirm, one child"),
-                      E(DLG_ST_MENU, "children, stop, resume"), E(DLG_ST_LANG_PICK, "language"),
-                      E(DLG_ST_UNLINK_SURE, "unlink")}},
-    [DLG_ST_LANG_PICK] = {DLG_ST_LANG_PICK,
-                          "LANG_PICK",
-                          CORE_EXPECT_CHOICE,
-                          true,
-                          false,
-                          "help.lang",
-                          dlg__lang_prompt,
-                          dlg__lang_options,
-                          dlg__lang_input,
-                          {E(DLG_ST_MENU, "language chosen, SET_LANGUAGE")}},
-    [DLG_ST_UNLINK_SURE] = {DLG_ST_UNLINK_SURE,
-                            "UNLINK_SURE",
-                            CORE_EXPECT_CHOICE,
-                            true,
-                            false,
-                            "help.unlink",
-                            dlg__unlink_prompt,
-                            dlg__yes_no_options,
-                            dlg__unlink_input,
-                            {E(DLG_ST_LANG, "yes, UNLINK_ERASE, fresh chat"),
-                             E(DLG_ST_MENU, "no")}},
-    [DLG_ST_CHILD] = {DLG_ST_CHILD,
-                      "CHILD",
-                      CORE_EXPECT_CHOICE,
-                      true,
-                      false,
-                      "help.child",
-                      dlg__child_prompt,
-                      dlg__child_options,
-                      dlg__child_input,
-                      {E(DLG_ST_MONTH, "child chosen"),
-                       E(DLG_ST_MENU, "back / voucher cancelled")}},
-    [DLG_ST_MONTH] = {DLG_ST_MONTH,
-                      "MONTH",
-                      CORE_EXPECT_CHOICE,
-                      true,
-                      false,
-                      "help.month",
-                      dlg__month_prompt,
-                      dlg__month_options,
-                      dlg__month_input,
-                      {E(DLG_ST_REVIEW, "month chosen"), E(DLG_ST_CHILD, "back"),
-                       E(DLG_ST_MENU, "back (one child)")}},
-    [DLG_ST_REVIEW] = {DLG_ST_REVIEW,
-                       "REVIEW",
-                       CORE_EXPECT_CHOICE,
-                       true,
-                       false,
-                       "help.review",
-                       dlg__review_prompt,
-                       dlg__review_options,
-                       dlg__review_input,
-                       {E(DLG_ST_CONFIRM_SURE, "confirm (window open)"),
-                        E(DLG_ST_DISPUTE_DAYS, "dispute (window open)"), E(DLG_ST_MONTH, "back")}},
-    [DLG_ST_CONFIRM_SURE] = {DLG_ST_CONFIRM_SURE,
-                             "CONFIRM_SURE",
-                             CORE_EXPECT_CHOICE,
-                             true,
-                             false,
-                             "help.sure",
-                             dlg__sure_prompt,
-                             dlg__sure_options,
-                             dlg__sure_input,
-                             {E(DLG_ST_DECIDE_WAIT, "confirm, DECIDE(confirm)"),
-                              E(DLG_ST_REVIEW, "back / window closed")}},
-    [DLG_ST_DISPUTE_DAYS] = {DLG_ST_DISPUTE_DAYS,
-                             "DISPUTE_DAYS",
-                             CORE_EXPECT_TEXT,
-                             true,
-                             false,
-                             "help.ddays",
-                             dlg__ddays_prompt,
-                             dlg__ddays_options,
-                             dlg__ddays_input,
-                             {E(DLG_ST_DISPUTE_REASON, "days typed or whole month"),
-                              E(DLG_ST_REVIEW, "back")}},
-    [DLG_ST_DISPUTE_REASON] = {DLG_ST_DISPUTE_REASON,
-                               "DISPUTE_REASON",
-                               CORE_EXPECT_CHOICE,
-                               true,
-                               false,
-                               "help.reason",
-                               dlg__reason_prompt,
-                               dlg__reason_options,
-                               dlg__reason_input,
-                               {E(DLG_ST_DISPUTE_SEND, "reason chosen"),
-                                E(DLG_ST_DISPUTE_TEXT, "other"), E(DLG_ST_DISPUTE_DAYS, "back")}},
-    [DLG_ST_DISPUTE_TEXT] = {DLG_ST_DISPUTE_TEXT,
-                             "DISPUTE_TEXT",
-                             CORE_EXPECT_TEXT,
-                             true,
-                             false,
-                             "help.rtext",
-                             dlg__rtext_prompt,
-                             dlg__back_options,
-                             dlg__rtext_input,
-                             {E(DLG_ST_DISPUTE_SEND, "reason typed"),
-                              E(DLG_ST_DISPUTE_REASON, "back")}},
-    [DLG_ST_DISPUTE_SEND] = {DLG_ST_DISPUTE_SEND,
-                             "DISPUTE_SEND",
-                             CORE_EXPECT_CHOICE,
-                             true,
-                             false,
-                             "help.dsend",
-                             dlg__dsend_prompt,
-                             dlg__dsend_options,
-                             dlg__dsend_input,
-                             {E(DLG_ST_DECIDE_WAIT, "send, DECIDE(dispute)"),
-                              E(DLG_ST_DISPUTE_REASON, "back"), E(DLG_ST_REVIEW, "window closed")}},
-    [DLG_ST_DECIDE_WAIT] = {DLG_ST_DECIDE_WAIT,
-                            "DECIDE_WAIT",
-                            CORE_EXPECT_NOTHING,
-                            true,
-                            false,
-                            "help.wait",
-                            NULL,
-                            NULL,
-                            dlg__wait_input,
-                            {E(DLG_ST_MENU, "DECIDED, receipt / already / closed / failed")}},
+    [DLG_ST_LANG] = {DLG_ST_LANG, "LANG", CORE_EXPECT_CHOICE, false, false,
+        "help.lang", dlg__lang_prompt, dlg__lang_options, dlg__lang_input,
+        {E(DLG_ST_CONSENT, "language chosen")}},
+    [DLG_ST_CONSENT] = {DLG_ST_CONSENT, "CONSENT", CORE_EXPECT_CHOICE, false, false,
+        "help.consent", dlg__consent_prompt, dlg__consent_options, dlg__consent_input,
+        {E(DLG_ST_PHONE, "accepted (Telegram, web, console)"),
+         E(DLG_ST_IIN, "accepted, phone known (SMS, WhatsApp)"),
+         E(DLG_ST_MENU, "new policy version accepted (linked), LINK"),
+         E(DLG_ST_DECLINED, "refused")}},
+    [DLG_ST_DECLINED] = {DLG_ST_DECLINED, "DECLINED", CORE_EXPECT_CHOICE, false, false,
+        "help.declined", dlg__declined_prompt, dlg__declined_options, dlg__declined_input,
+        {E(DLG_ST_CONSENT, "any message"),
+         E(DLG_ST_UNLINK_SURE, "unlink (linked)")}},
+    [DLG_ST_PHONE] = {DLG_ST_PHONE, "PHONE", CORE_EXPECT_PHONE, false, true,
+        /* no options: Telegram shows its share-contact keyboard instead */
+        "help.phone", dlg__phone_prompt, NULL, dlg__phone_input,
+        {E(DLG_ST_IIN, "mobile number shared or typed")}},
+    [DLG_ST_IIN] = {DLG_ST_IIN, "IIN", CORE_EXPECT_TEXT, false, true,
+        "help.iin", dlg__iin_prompt, dlg__iin_options, dlg__iin_input,
+        {E(DLG_ST_OTP_WAIT, "holder found, OTP_SEND"),
+         E(DLG_ST_PHONE, "change phone")}},
+    [DLG_ST_OTP_WAIT] = {DLG_ST_OTP_WAIT, "OTP_WAIT", CORE_EXPECT_NOTHING, false, true,
+        "help.wait", NULL, NULL, dlg__wait_input,
+        {E(DLG_ST_CODE, "OTP_SENT ok / rate limited / failed")}},
+    [DLG_ST_CODE] = {DLG_ST_CODE, "CODE", CORE_EXPECT_CODE, false, true,
+        "help.code", dlg__code_prompt, dlg__code_options, dlg__code_input,
+        {E(DLG_ST_CODE_WAIT, "code typed, OTP_VERIFY"),
+         E(DLG_ST_OTP_WAIT, "resend, OTP_SEND"),
+         E(DLG_ST_IIN, "change IIN")}},
+    [DLG_ST_CODE_WAIT] = {DLG_ST_CODE_WAIT, "CODE_WAIT", CORE_EXPECT_NOTHING, false, true,
+        "help.wait", NULL, NULL, dlg__wait_input,
+        {E(DLG_ST_IDENTITY, "OTP_CHECKED match"),
+         E(DLG_ST_CODE, "wrong / expired / locked"),
+         E(DLG_ST_IIN, "holder no longer in the registry")}},
+    [DLG_ST_IDENTITY] = {DLG_ST_IDENTITY, "IDENTITY", CORE_EXPECT_CHOICE, false, true,
+        "help.identity", dlg__identity_prompt, dlg__identity_options, dlg__identity_input,
+        {E(DLG_ST_MENU, "this is me, LINK"),
+         E(DLG_ST_IIN, "not me")}},
+    [DLG_ST_MENU] = {DLG_ST_MENU, "MENU", CORE_EXPECT_CHOICE, true, false,
+        "help.menu", dlg__menu_prompt, dlg__menu_options, dlg__menu_input,
+        {E(DLG_ST_CHILD, "confirm a timesheet"),
+         E(DLG_ST_MONTH, "confirm, one child"),
+         E(DLG_ST_MENU, "children, stop, resume"),
+         E(DLG_ST_LANG_PICK, "language"),
+         E(DLG_ST_UNLINK_SURE, "unlink")}},
+    [DLG_ST_LANG_PICK] = {DLG_ST_LANG_PICK, "LANG_PICK", CORE_EXPECT_CHOICE, true, false,
+        "help.lang", dlg__lang_prompt, dlg__lang_options, dlg__lang_input,
+        {E(DLG_ST_MENU, "language chosen, SET_LANGUAGE")}},
+    [DLG_ST_UNLINK_SURE] = {DLG_ST_UNLINK_SURE, "UNLINK_SURE", CORE_EXPECT_CHOICE, true, false,
+        "help.unlink", dlg__unlink_prompt, dlg__yes_no_options, dlg__unlink_input,
+        {E(DLG_ST_LANG, "yes, UNLINK_ERASE, fresh chat"),
+         E(DLG_ST_MENU, "no")}},
+    [DLG_ST_CHILD] = {DLG_ST_CHILD, "CHILD", CORE_EXPECT_CHOICE, true, false,
+        "help.child", dlg__child_prompt, dlg__child_options, dlg__child_input,
+        {E(DLG_ST_MONTH, "child chosen"),
+         E(DLG_ST_MENU, "back / voucher cancelled")}},
+    [DLG_ST_MONTH] = {DLG_ST_MONTH, "MONTH", CORE_EXPECT_CHOICE, true, false,
+        "help.month", dlg__month_prompt, dlg__month_options, dlg__month_input,
+        {E(DLG_ST_REVIEW, "month chosen"),
+         E(DLG_ST_CHILD, "back"),
+         E(DLG_ST_MENU, "back (one child)")}},
+    [DLG_ST_REVIEW] = {DLG_ST_REVIEW, "REVIEW", CORE_EXPECT_CHOICE, true, false,
+        "help.review", dlg__review_prompt, dlg__review_options, dlg__review_input,
+        {E(DLG_ST_CONFIRM_SURE, "confirm (window open)"),
+         E(DLG_ST_DISPUTE_DAYS, "dispute (window open)"),
+         E(DLG_ST_MONTH, "back")}},
+    [DLG_ST_CONFIRM_SURE] = {DLG_ST_CONFIRM_SURE, "CONFIRM_SURE", CORE_EXPECT_CHOICE, true, false,
+        "help.sure", dlg__sure_prompt, dlg__sure_options, dlg__sure_input,
+        {E(DLG_ST_DECIDE_WAIT, "confirm, DECIDE(confirm)"),
+         E(DLG_ST_REVIEW, "back / window closed")}},
+    [DLG_ST_DISPUTE_DAYS] = {DLG_ST_DISPUTE_DAYS, "DISPUTE_DAYS", CORE_EXPECT_TEXT, true, false,
+        "help.ddays", dlg__ddays_prompt, dlg__ddays_options, dlg__ddays_input,
+        {E(DLG_ST_DISPUTE_REASON, "days typed or whole month"),
+         E(DLG_ST_REVIEW, "back")}},
+    [DLG_ST_DISPUTE_REASON] = {DLG_ST_DISPUTE_REASON, "DISPUTE_REASON", CORE_EXPECT_CHOICE,
+        true, false,
+        "help.reason", dlg__reason_prompt, dlg__reason_options, dlg__reason_input,
+        {E(DLG_ST_DISPUTE_SEND, "reason chosen"),
+         E(DLG_ST_DISPUTE_TEXT, "other"),
+         E(DLG_ST_DISPUTE_DAYS, "back")}},
+    [DLG_ST_DISPUTE_TEXT] = {DLG_ST_DISPUTE_TEXT, "DISPUTE_TEXT", CORE_EXPECT_TEXT, true, false,
+        "help.rtext", dlg__rtext_prompt, dlg__back_options, dlg__rtext_input,
+        {E(DLG_ST_DISPUTE_SEND, "reason typed"),
+         E(DLG_ST_DISPUTE_REASON, "back")}},
+    [DLG_ST_DISPUTE_SEND] = {DLG_ST_DISPUTE_SEND, "DISPUTE_SEND", CORE_EXPECT_CHOICE, true, false,
+        "help.dsend", dlg__dsend_prompt, dlg__dsend_options, dlg__dsend_input,
+        {E(DLG_ST_DECIDE_WAIT, "send, DECIDE(dispute)"),
+         E(DLG_ST_DISPUTE_REASON, "back"),
+         E(DLG_ST_REVIEW, "window closed")}},
+    [DLG_ST_DECIDE_WAIT] = {DLG_ST_DECIDE_WAIT, "DECIDE_WAIT", CORE_EXPECT_NOTHING, true, false,
+        "help.wait", NULL, NULL, dlg__wait_input,
+        {E(DLG_ST_MENU, "DECIDED, receipt / already / closed / failed")}},
 };
+/* clang-format on */
 
 const struct dlg_step_def *dlg__step_def(enum dlg_step_id id)
 {
@@ -347,7 +215,6 @@ int dlg__show(struct dlg_ctx *ctx)
     if (ctx->reply) {
         dlg__finish_reply(ctx, def->expect);
     }
-    ctx->shown = true;
     return 0;
 }
 
@@ -474,6 +341,19 @@ static const char *resolve_by_label(const struct dlg_ctx *ctx, const char *text)
     return NULL;
 }
 
+bool dlg__fold_eq(const char *a, const char *b)
+{
+    char fa[256];
+    char fb[256];
+    return strlen(a) < 120 && strlen(b) < 120 && dlg_fold(a, fa, sizeof fa) == 0 && fa[0] &&
+           dlg_fold(b, fb, sizeof fb) == 0 && strcmp(fa, fb) == 0;
+}
+
+bool dlg__text_is_label(const struct dlg_ctx *ctx, const char *text, const char *label_key)
+{
+    return dlg__fold_eq(text, dlg_i18n_text(ctx->st->lang, label_key));
+}
+
 /* The current step's options into ctx->opts, without any text. */
 static int load_options(struct dlg_ctx *ctx)
 {
@@ -510,7 +390,6 @@ int dlg__reattach(struct dlg_ctx *ctx)
         return r;
     }
     dlg__finish_reply(ctx, def->expect);
-    ctx->shown = true;
     return 0;
 }
 
@@ -628,28 +507,34 @@ static enum dlg_keyword command_keyword(const char *cmd)
  * the dialog was moved. */
 static bool idle_reset(struct dlg_state *st)
 {
-    switch (st->step) {
-    case DLG_ST_OTP_WAIT:
+    const struct dlg_step_def *def = dlg__step_def(st->step);
+    if (st->step == DLG_ST_OTP_WAIT) {
         st->step = DLG_ST_IIN;
         return true;
-    case DLG_ST_CODE_WAIT:
+    }
+    if (st->step == DLG_ST_CODE_WAIT) {
         st->step = DLG_ST_CODE;
         return true;
-    case DLG_ST_PHONE:
-    case DLG_ST_IIN:
-    case DLG_ST_CODE:
-    case DLG_ST_IDENTITY:
-        return true;
-    case DLG_ST_LANG:
-    case DLG_ST_CONSENT:
-    case DLG_ST_DECLINED:
-    case DLG_ST_MENU:
-        return false;
-    default:
-        clear_selection(st);
-        st->step = DLG_ST_MENU;
-        return true;
     }
+    if (def->registration) {
+        return true; /* the same step is shown again */
+    }
+    if (!def->linked || st->step == DLG_ST_MENU) {
+        return false; /* language, consent, menu: nothing to restart */
+    }
+    clear_selection(st);
+    st->step = DLG_ST_MENU;
+    return true;
+}
+
+/* A linked parent who accepted an older data-policy version (or none) must accept the current
+ * one before anything else; the consent and declined steps themselves are where that happens. */
+static bool needs_consent(const struct dlg_ctx *ctx)
+{
+    const struct dlg_state *st = ctx->st;
+    return st->parent_id != 0 && st->step != DLG_ST_CONSENT && st->step != DLG_ST_DECLINED &&
+           st->step != DLG_ST_UNLINK_SURE &&
+           strcmp(st->consent_version, ctx->cfg->consent_version) != 0;
 }
 
 static void trim_copy(const char *src, char *dst, size_t cap)
@@ -688,7 +573,6 @@ static int unknown_input(struct dlg_ctx *ctx)
         return r;
     }
     dlg__finish_reply(ctx, def->expect);
-    ctx->shown = true;
     return 0;
 }
 
@@ -719,6 +603,11 @@ static int on_inbound(struct dlg_ctx *ctx)
         }
         r = global_keyword(ctx, kw);
         return r <= 0 ? r : dlg__show(ctx); /* what was typed belonged to the old context */
+    }
+    if (needs_consent(ctx) && kw != DLG_KW_OPERATOR && kw != DLG_KW_STOP) {
+        /* the data policy changed since this parent accepted it: ask again first */
+        r = dlg__say(ctx, "consent.updated", NULL);
+        return r < 0 ? r : dlg__jump(ctx, DLG_ST_CONSENT);
     }
     r = global_keyword(ctx, kw);
     if (r <= 0) {

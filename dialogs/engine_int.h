@@ -127,7 +127,6 @@ struct dlg_ctx {
     struct core_reply *reply; /* the reply being written, NULL before the first text */
     struct core_option opts[CORE_REPLY_OPTIONS_MAX];
     size_t n_opts;
-    bool shown; /* a step prompt was rendered in this call */
 };
 
 /* engine.c */
@@ -148,6 +147,10 @@ CORE_NODISCARD int dlg__set_reminders(struct dlg_ctx *ctx, bool on);
 /** Appends an effect; CORE_ETOOBIG past DLG_MAX_EFFECTS. */
 CORE_NODISCARD int
 dlg__effect(struct dlg_ctx *ctx, enum dlg_effect_kind kind, struct dlg_effect **fx);
+/** True when two texts are equal after dlg_fold (and not empty). */
+bool dlg__fold_eq(const char *a, const char *b);
+/** True when typed text is (after folding) the label of catalog key label_key. */
+bool dlg__text_is_label(const struct dlg_ctx *ctx, const char *text, const char *label_key);
 /** Answer to "operator": ESCALATE effect + the contact centre's numbers. */
 CORE_NODISCARD int dlg__escalate(struct dlg_ctx *ctx, const char *reason);
 
@@ -170,6 +173,9 @@ void dlg__finish_reply(struct dlg_ctx *ctx, enum core_expect expect);
 CORE_NODISCARD int dlg__say_contact(struct dlg_ctx *ctx);
 /** "+7 701 *** ** 01" */
 void dlg__mask_phone(const char *e164, char *out, size_t len);
+/** Widest line of the calendar, legend and counts, in characters (plain-text SMS). */
+#define DLG_CAL_WIDTH 40
+
 /** The month calendar of a child's days string with legend and counts. */
 CORE_NODISCARD int
 dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, const char *days);
@@ -193,7 +199,6 @@ int dlg__declined_prompt(struct dlg_ctx *ctx);
 int dlg__declined_options(struct dlg_ctx *ctx);
 int dlg__declined_input(struct dlg_ctx *ctx, const struct dlg_input *input);
 int dlg__phone_prompt(struct dlg_ctx *ctx);
-int dlg__phone_options(struct dlg_ctx *ctx);
 int dlg__phone_input(struct dlg_ctx *ctx, const struct dlg_input *input);
 int dlg__iin_prompt(struct dlg_ctx *ctx);
 int dlg__iin_options(struct dlg_ctx *ctx);

@@ -155,10 +155,7 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
     struct dlg_child kids[DLG_MAX_CHILDREN];
     size_t n = 0;
-    if (!input->choice) {
-        return 1;
-    }
-    if (strcmp(input->choice, "back") == 0) {
+    if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_MENU);
     }
     int r = dlg__load_children(ctx, kids, &n);
@@ -166,8 +163,11 @@ int dlg__child_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return r;
     }
     for (size_t i = 0; i < n; i++) {
-        if (strncmp(input->choice, "child:", 6) == 0 &&
-            strcmp(input->choice + 6, kids[i].id) == 0) {
+        bool by_id = input->choice && strncmp(input->choice, "child:", 6) == 0 &&
+                     strcmp(input->choice + 6, kids[i].id) == 0;
+        /* the child's given name typed on its own ("Аяла") also picks the child */
+        bool by_name = !input->choice && dlg__fold_eq(input->text, kids[i].given_name);
+        if (by_id || by_name) {
             return pick_child(ctx, &kids[i]);
         }
     }
@@ -281,13 +281,34 @@ static int selected_ts(struct dlg_ctx *ctx, struct dlg_timesheet *out)
     return 1;
 }
 
+/* A month typed by name ("ноябрь", "қараша 2026"): the first offered month of that name (the
+ * options list pending months first, then newest first). */
+static const char *month_by_name(struct dlg_ctx *ctx, const char *text)
+{
+    for (size_t i = 0; i < ctx->n_opts; i++) {
+        int mi;
+        char with_year[96];
+        if (strncmp(ctx->opts[i].id, "month:", 6) != 0 ||
+            core_month_parse(ctx->opts[i].id + 6, &mi) != 0) {
+            continue;
+        }
+        const char *name = dlg_month_name(ctx->st->lang, mi % 12 + 1, DLG_CASE_NOM);
+        snprintf(with_year, sizeof with_year, "%s %d", name, mi / 12);
+        if (dlg__fold_eq(text, name) || dlg__fold_eq(text, with_year)) {
+            return ctx->opts[i].id;
+        }
+    }
+    return NULL;
+}
+
 int dlg__month_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
     struct dlg_timesheet ts;
-    if (!input->choice) {
+    const char *choice = input->choice ? input->choice : month_by_name(ctx, input->text);
+    if (!choice) {
         return 1;
     }
-    if (strcmp(input->choice, "back") == 0) {
+    if (strcmp(choice, "back") == 0) {
         struct dlg_child child;
         size_t n = 0;
         int r = selected_child(ctx, &child, &n);
@@ -296,7 +317,10 @@ int dlg__month_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         }
         return dlg__go_show(ctx, n > 1 ? DLG_ST_CHILD : DLG_ST_MENU);
     }
-    copy_str(ctx->st->month, sizeof ctx->st->month, input->choice + 6);
+    if (strncmp(choice, "month:", 6) != 0) {
+        return 1;
+    }
+    copy_str(ctx->st->month, sizeof ctx->st->month, choice + 6);
     int r = selected_ts(ctx, &ts);
     if (r != 0) {
         return r < 0 ? r : 1;
@@ -438,10 +462,13 @@ int dlg__review_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_MONTH);
     }
-    bool wants_confirm =
-        input->choice ? strcmp(input->choice, "ts:confirm") == 0 : input->keyword == DLG_KW_CONFIRM;
-    bool wants_dispute =
-        input->choice ? strcmp(input->choice, "ts:dispute") == 0 : input->keyword == DLG_KW_DISPUTE;
+    /* confirm / dispute asked by word even when the month does not offer them (to explain) */
+    bool wants_confirm = input->choice ? strcmp(input->choice, "ts:confirm") == 0
+                                       : input->keyword == DLG_KW_CONFIRM ||
+                                             dlg__text_is_label(ctx, input->text, "opt.confirm");
+    bool wants_dispute = input->choice ? strcmp(input->choice, "ts:dispute") == 0
+                                       : input->keyword == DLG_KW_DISPUTE ||
+                                             dlg__text_is_label(ctx, input->text, "opt.dispute");
     if (!wants_confirm && !wants_dispute) {
         return 1;
     }
@@ -548,10 +575,16 @@ int dlg__ddays_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return dlg__jump(ctx, DLG_ST_MENU);
     }
     int ndays = core_days_in_month(mi / 12, mi % 12 + 1);
-    if (input->choice && strcmp(input->choice, "back") == 0) {
+    /* here a typed number is a day ("2"), not an option number */
+    int number;
+    const char *choice =
+        input->in->kind == CORE_IN_TEXT && dlg_option_number(input->text, &number) == 0
+            ? NULL
+            : input->choice;
+    if (choice && strcmp(choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_REVIEW);
     }
-    if (input->choice && strcmp(input->choice, "days:all") == 0) {
+    if (choice && strcmp(choice, "days:all") == 0) {
         ctx->st->dispute_days = (uint32_t)(((1ull << ndays) - 1) << 1);
         return dlg__go_show(ctx, DLG_ST_DISPUTE_REASON);
     }
@@ -593,7 +626,7 @@ int dlg__reason_options(struct dlg_ctx *ctx)
         r = dlg__opt(ctx, "reason:ill", "reason.was_ill");
     }
     if (r == 0) {
-        r = dlg__opt(ctx, "reason:other", "reason.other");
+        r = dlg__opt(ctx, "reason:other", "reason.custom");
     }
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
 }
@@ -636,29 +669,56 @@ int dlg__back_options(struct dlg_ctx *ctx)
     return dlg__opt(ctx, "back", "opt.back");
 }
 
-static size_t utf8_chars(const char *s)
+/* Characters in valid UTF-8 text, or -1 when it is not valid UTF-8 (overlongs, surrogates and
+ * code points past U+10FFFF included). */
+static long utf8_chars(const char *s)
 {
-    size_t n = 0;
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+    while (*p) {
+        unsigned c = *p;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (len == 0) {
+            return -1;
+        }
+        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) {
+                return -1;
+            }
+            cp = (cp << 6) | (p[i] & 0x3Fu);
+        }
+        static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return -1;
+        }
+        p += len;
+        n++;
     }
     return n;
 }
 
-#define REASON_CHARS_MAX 500
+/* The reason travels in the DECIDE effect's 512-byte field: 250 characters fit in any script
+ * the parents use (Cyrillic takes two bytes a character). */
+#define REASON_CHARS_MAX 250
 
 int dlg__rtext_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
-    char fold[8];
     if (input->choice && strcmp(input->choice, "back") == 0) {
         return dlg__go_show(ctx, DLG_ST_DISPUTE_REASON);
     }
     if (input->in->kind != CORE_IN_TEXT || !input->text[0]) {
         return 1;
     }
-    size_t chars = utf8_chars(input->text);
-    if (chars > REASON_CHARS_MAX || strlen(input->text) >= sizeof ctx->st->reason_text ||
-        dlg_fold(input->text, fold, sizeof fold) == CORE_EBADINPUT) {
+    long chars = utf8_chars(input->text);
+    if (chars < 0) {
+        return 1; /* not text: help */
+    }
+    if (chars > REASON_CHARS_MAX || strlen(input->text) >= sizeof ctx->st->reason_text) {
         char n[16];
         snprintf(n, sizeof n, "%d", REASON_CHARS_MAX);
         int r = dlg__say(ctx, "rtext.too_long", "max", n, NULL);

@@ -121,12 +121,26 @@ int dlg__consent_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         return 1;
     }
     if (strcmp(input->choice, "no") == 0) {
-        ctx->st->consent_version[0] = '\0';
-        ctx->st->consent_at = 0;
+        if (ctx->st->parent_id == 0) {
+            ctx->st->consent_version[0] = '\0';
+            ctx->st->consent_at = 0;
+        }
         return dlg__go_show(ctx, DLG_ST_DECLINED);
     }
     copy_str(ctx->st->consent_version, sizeof ctx->st->consent_version, ctx->cfg->consent_version);
     ctx->st->consent_at = ctx->now;
+    if (ctx->st->parent_id != 0) {
+        /* a linked parent accepted a new policy version: LINK records it */
+        struct dlg_effect *fx;
+        int r = dlg__effect(ctx, DLG_FX_LINK, &fx);
+        if (r < 0) {
+            return r;
+        }
+        fx->parent_id = ctx->st->parent_id;
+        copy_str(fx->consent_version, sizeof fx->consent_version, ctx->st->consent_version);
+        fx->consent_at = ctx->st->consent_at;
+        return dlg__go_show(ctx, DLG_ST_MENU);
+    }
     return after_consent(ctx, input->in);
 }
 
@@ -137,12 +151,18 @@ int dlg__declined_prompt(struct dlg_ctx *ctx)
 
 int dlg__declined_options(struct dlg_ctx *ctx)
 {
-    return dlg__opt(ctx, "yes", "consent.again");
+    int r = dlg__opt(ctx, "yes", "consent.again");
+    if (r == 0 && ctx->st->parent_id != 0) {
+        r = dlg__opt(ctx, "menu:unlink", "menu.unlink");
+    }
+    return r;
 }
 
 int dlg__declined_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 {
-    (void)input;
+    if (input->choice && strcmp(input->choice, "menu:unlink") == 0) {
+        return dlg__go_show(ctx, DLG_ST_UNLINK_SURE);
+    }
     return dlg__go_show(ctx, DLG_ST_CONSENT);
 }
 
@@ -152,11 +172,6 @@ int dlg__phone_prompt(struct dlg_ctx *ctx)
 {
     return dlg__say(
         ctx, ctx->st->channel == CORE_CH_TELEGRAM ? "phone.prompt_share" : "phone.prompt", NULL);
-}
-
-int dlg__phone_options(struct dlg_ctx *ctx)
-{
-    return dlg__opt(ctx, "op", "opt.operator");
 }
 
 static int phone_refusal(struct dlg_ctx *ctx, enum dlg_phone_verdict v)
@@ -353,17 +368,35 @@ int dlg__on_otp_sent(struct dlg_ctx *ctx)
     return r < 0 ? r : dlg__go_show(ctx, DLG_ST_CODE);
 }
 
+/* The registry no longer has the holder found before the code (removed meanwhile): start the
+ * IIN step again rather than fail the step forever. */
+static int holder_gone(struct dlg_ctx *ctx)
+{
+    ctx->st->iin[0] = '\0';
+    ctx->st->holder_id = 0;
+    int r = dlg__say(ctx, "iin.nomatch", NULL);
+    if (r == 0) {
+        r = dlg__say_contact(ctx);
+    }
+    return r < 0 ? r : dlg__go_show(ctx, DLG_ST_IIN);
+}
+
 int dlg__on_otp_checked(struct dlg_ctx *ctx)
 {
-    char buf[16];
     int r;
     if (ctx->st->step != DLG_ST_CODE_WAIT) {
         return 0;
     }
     int left = ctx->ev->u.otp_checked.attempts_left;
     switch (ctx->ev->u.otp_checked.result) {
-    case DLG_OTP_MATCH:
-        return dlg__go_show(ctx, DLG_ST_IDENTITY);
+    case DLG_OTP_MATCH: {
+        struct dlg_parent p;
+        r = ctx->view->get_parent(ctx->view->ctx, ctx->st->holder_id, &p);
+        if (r == CORE_ENOTFOUND) {
+            return holder_gone(ctx);
+        }
+        return r < 0 ? r : dlg__go_show(ctx, DLG_ST_IDENTITY);
+    }
     case DLG_OTP_WRONG:
         if (left > 0) {
             char text[256];
@@ -385,7 +418,6 @@ int dlg__on_otp_checked(struct dlg_ctx *ctx)
         r = dlg__say(ctx, "code.none", NULL);
         break;
     }
-    (void)buf;
     return r < 0 ? r : dlg__go_show(ctx, DLG_ST_CODE);
 }
 
@@ -439,6 +471,9 @@ static int link_parent(struct dlg_ctx *ctx)
     struct dlg_parent p;
     memset(&p, 0, sizeof p);
     int r = ctx->view->get_parent(ctx->view->ctx, st->holder_id, &p);
+    if (r == CORE_ENOTFOUND) {
+        return holder_gone(ctx);
+    }
     if (r < 0) {
         return r;
     }

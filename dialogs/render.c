@@ -2,7 +2,7 @@
  * Writing the engine's replies: catalog texts with named arguments into the open reply,
  * options, the contact-centre lines, masked phones, month names and deadlines, and the month
  * calendar of a timesheet (weeks as rows Mon..Sun, a mark per day, a legend and the counts),
- * kept within ~30 characters a line so it reads on a plain-text SMS too. */
+ * kept within DLG_CAL_WIDTH (40) characters a line so it reads on a plain-text SMS too. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -269,12 +269,24 @@ static int say_weeks(struct dlg_ctx *ctx, int year, int month, const char *days)
     return r;
 }
 
+/* Characters (not bytes) of UTF-8 text. */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+/* "18 күн қатысты, 3 күн болмады, 1 күн себепті", wrapped before DLG_CAL_WIDTH characters. */
 static int say_counts(struct dlg_ctx *ctx, const struct dlg_day_counts *c)
 {
     static const char *const keys[] = {"count.present", "count.absent", "count.excused"};
     const int values[] = {c->present, c->absent, c->excused};
     char line[512] = "";
     char part[160];
+    size_t width = 0;
     for (size_t i = 0; i < 3; i++) {
         if (values[i] == 0 && i > 0) {
             continue;
@@ -282,10 +294,16 @@ static int say_counts(struct dlg_ctx *ctx, const struct dlg_day_counts *c)
         if (dlg_i18n_plural(ctx->st->lang, keys[i], values[i], part, sizeof part, 0, NULL) != 0) {
             return CORE_ETOOBIG;
         }
-        if (line[0]) {
+        size_t w = text_width(part);
+        if (line[0] && width + 2 + w > DLG_CAL_WIDTH) {
+            cat(line, sizeof line, ",\n");
+            width = 0;
+        } else if (line[0]) {
             cat(line, sizeof line, ", ");
+            width += 2;
         }
         cat(line, sizeof line, part);
+        width += w;
     }
     return append_line(ctx, line);
 }

@@ -11,6 +11,7 @@
  *   @now ISO8601           set the clock          @channel NAME     channel of the chat
  *   @from +77...           verified sender phone of later inbounds (SMS, WhatsApp)
  *   @hours TEXT            the contact centre's hours in the config
+ *   @consent VERSION       the data-policy version in the config
  *   + HH:MM:SS             advance the clock
  *   > TEXT                 the parent types TEXT          >btn ID      presses a button
  *   >cmd NAME              sends /NAME                    >contact +7… shares own contact
@@ -203,9 +204,9 @@ static void send_inbound(struct run *r, enum core_inbound_kind kind, const char 
 static void feed_result(struct run *r, const char *what)
 {
     static struct dlg_event ev;
-    char kind[32] = "", a[64] = "", b[64] = "";
+    char kind[32] = "", a[32] = "", b[32] = "";
     memset(&ev, 0, sizeof ev);
-    if (sscanf(what, "%31s %63s %63s", kind, a, b) < 2) {
+    if (sscanf(what, "%31s %31s %31s", kind, a, b) < 2) {
         fail(r, "bad result line: %s%s", what, NULL);
         return;
     }
@@ -388,6 +389,8 @@ static void directive(struct run *r, const char *cmd, const char *arg)
         snprintf(r->from, sizeof r->from, "%s", arg);
     } else if (strcmp(cmd, "@hours") == 0) {
         snprintf(r->cfg.contact_hours, sizeof r->cfg.contact_hours, "%s", arg);
+    } else if (strcmp(cmd, "@consent") == 0) {
+        snprintf(r->cfg.consent_version, sizeof r->cfg.consent_version, "%s", arg);
     } else if (strcmp(cmd, "@step") == 0) {
         expect_step(r, arg);
     } else if (strcmp(cmd, "@noreply") == 0) {
