@@ -389,7 +389,7 @@ static int decide_precheck(struct turn *t,
         } else {
             /* The kindergarten changed the marks after the parent reviewed them: never sign
              * a receipt over days the parent did not see. */
-            LOG_INFO("decide_stale", "contact=%lld", (long long)t->contact.id);
+            *verdict = DLG_DECIDE_CHANGED;
         }
     }
     db_timesheet_rows_cleanup(&row, 1);

@@ -131,6 +131,7 @@ enum dlg_decide_result {
     DLG_DECIDE_ALREADY = 1,       /* someone (portal, another chat) decided it first */
     DLG_DECIDE_WINDOW_CLOSED = 2, /* the window closed between review and confirm */
     DLG_DECIDE_FAILED = 3,
+    DLG_DECIDE_CHANGED = 4, /* the marks changed after the parent reviewed them: review again */
 };
 
 struct dlg_event {

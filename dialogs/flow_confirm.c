@@ -784,6 +784,9 @@ int dlg__on_decided(struct dlg_ctx *ctx)
     case DLG_DECIDE_WINDOW_CLOSED:
         r = say_window(ctx, "decided.closed");
         break;
+    case DLG_DECIDE_CHANGED:
+        r = dlg__say(ctx, "decided.changed", "month", title, NULL);
+        break;
     default:
         r = dlg__say(ctx, "decided.failed", NULL);
         if (r == 0) {

@@ -229,6 +229,7 @@ static void feed_result(struct run *r, const char *what)
         ev.u.decided.result = strcmp(a, "ok") == 0        ? DLG_DECIDE_OK
                               : strcmp(a, "already") == 0 ? DLG_DECIDE_ALREADY
                               : strcmp(a, "closed") == 0  ? DLG_DECIDE_WINDOW_CLOSED
+                              : strcmp(a, "changed") == 0 ? DLG_DECIDE_CHANGED
                                                           : DLG_DECIDE_FAILED;
         snprintf(ev.u.decided.receipt, sizeof ev.u.decided.receipt, "%s", b);
         if (ev.u.decided.result == DLG_DECIDE_OK) {

@@ -166,12 +166,50 @@ static void test_the_link_survives_a_restart(void **state)
     tb_term_cleanup(&term);
 }
 
+static void exec_sql(const struct demo *demo, const char *sql)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/tabelbot.db", demo->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_marks_changed_after_review_are_not_signed(void **state)
+{
+    struct demo *demo = *state;
+    struct tb_term term;
+    start_chat(demo, &term, "erlan");
+    assert_true(tb_term_expect(&term, "Қазақша", WAIT_MS));
+    register_parent(&term, "1", "+77070000003", "920303310748", "код");
+    assert_true(tb_term_expect(&term, "Жақсыбеков", WAIT_MS));
+    say(&term, "1", "Табельді растау");
+    say(&term, "1", "қараша 2026"); /* one child: straight to the months */
+    say(&term, "1", "Растау");      /* the parent reviews the calendar ... */
+    /* ... and the kindergarten corrects a mark before the parent confirms. */
+    exec_sql(demo, "UPDATE timesheets SET days = '-PPPPP--AAPPP--PPPPP--PPPPP--A'"
+                   " WHERE child_id = 'ch-0004' AND month = '2026-11'");
+    say(&term, "1", "372");
+    say(&term, "1", "белгілерді өзгертті");
+    assert_int_equal(tb_term_finish(&term, WAIT_MS), 0);
+    tb_term_cleanup(&term);
+    assert_int_equal(count_rows(demo, "SELECT count(*) FROM timesheets WHERE child_id='ch-0004'"
+                                      " AND month='2026-11' AND status='pending'"),
+                     1);
+    assert_int_equal(count_rows(demo, "SELECT count(*) FROM audit WHERE child_id='ch-0004'"
+                                      " AND month='2026-11'"),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kk_parent_confirms_november_and_gets_a_receipt),
         cmocka_unit_test(test_ru_parent_at_risk_confirms_with_a_warning_shown),
         cmocka_unit_test(test_the_link_survives_a_restart),
+        cmocka_unit_test(test_marks_changed_after_review_are_not_signed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
