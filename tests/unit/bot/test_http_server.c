@@ -31,6 +31,7 @@ struct fixture {
     int seq;          /* requests answered by /seq, loop thread only */
     int stopped;      /* stop callback runs, loop thread only */
     int stopped_seen; /* snapshot of stopped taken together with conns */
+    int seq_seen;     /* snapshot of seq taken together with conns */
     int stop_rc;
     int loop_failures; /* LOOP_CHECK failures, read by the test thread after a loop call */
     size_t conns;      /* read back from the loop */
@@ -475,6 +476,41 @@ static void test_http_pipelined_backpressure_loses_nothing(void **state)
         assert_int_equal(atoi(raw_http_header(&res, "x-seq")), i);
         raw_http_response_cleanup(&res);
     }
+    raw_http_close(&c);
+}
+
+static void on_read_seq(void *arg)
+{
+    struct fixture *f = arg;
+    f->conns = bot_http_server_connections(f->srv);
+    f->seq_seen = f->seq;
+}
+
+static void test_http_client_that_never_reads_is_dropped(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 2000 };
+    struct raw_http_client c;
+    assert_int_equal(raw_http_connect(&c, f->port), 0);
+    static char request[N * 24];
+    size_t used = 0;
+    for (int i = 0; i < N; i++) {
+        used +=
+            (size_t)snprintf(request + used, sizeof request - used, "GET /big HTTP/1.1\r\n\r\n");
+    }
+    assert_int_equal(raw_http_send(&c, request, used), 0);
+    /* 2000 x 100 KiB would be 200 MB of answers: the server must stop producing them once the
+     * socket is full, then drop the connection when no write progresses for idle_timeout. */
+    for (int i = 0; i < 400; i++) {
+        raw_http_loop_call(&f->l, on_read_seq, f);
+        if (f->conns == 0 && f->seq_seen > 0) {
+            break;
+        }
+        sleep_ms(25);
+    }
+    assert_int_equal(f->conns, 0);
+    assert_true(f->seq_seen > 0);
+    assert_true(f->seq_seen < N / 2); /* about 40 here: what the socket buffers hold */
     raw_http_close(&c);
 }
 
@@ -944,6 +980,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_pipelined_requests_answered_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_pipelined_backpressure_loses_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_http_client_that_never_reads_is_dropped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_10_keep_alive_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_version_2_gets_505, setup, teardown),
