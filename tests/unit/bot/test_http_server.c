@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -686,6 +687,14 @@ static void test_http_thousand_concurrent_keep_alive(void **state)
 {
     (void)state;
     enum { N = 1000 };
+    /* Both ends live in this process: 2000 sockets and some, past a 1024 default. */
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    if (lim.rlim_cur < 2 * N + 64) {
+        lim.rlim_cur = lim.rlim_max < 4 * N ? lim.rlim_max : 4 * N;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+        assert_true(lim.rlim_cur >= 2 * N + 64);
+    }
     struct bot_config cfg;
     test_config(&cfg);
     cfg.server.idle_timeout_ms = 60000;
@@ -924,6 +933,17 @@ static void test_http_route_and_header_validation(void **state)
     assert_int_equal(bot_http_server_route(srv, "GET", "/a/{y}", "a", h_hello, NULL), CORE_EEXIST);
     assert_int_equal(bot_http_server_port(srv), 0);
     bot_http_server_free(srv); /* never started: freed at once */
+    static const char *const good[] = {"[::1]:0", "localhost:8080", ":0", "0.0.0.0:65535"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(cfg.server.listen, sizeof cfg.server.listen, "%s", good[i]);
+        assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), 0);
+        bot_http_server_free(srv);
+    }
+    static const char *const bad[] = {"[::1]", "example.org:80", "1.2.3.4:", "1.2.3.4:-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cfg.server.listen, sizeof cfg.server.listen, "%s", bad[i]);
+        assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), CORE_ECONFIG);
+    }
     snprintf(cfg.server.listen, sizeof cfg.server.listen, "no-port");
     assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), CORE_ECONFIG);
     snprintf(cfg.server.listen, sizeof cfg.server.listen, "127.0.0.1:99999");
