@@ -11,6 +11,8 @@
  * request_timeout_ms, 411 POST/PUT/PATCH without a length, 413 body over max_body_bytes
  * (answered from the headers, the body is not read), 414/431 request line/headers over
  * max_header_bytes, 503 + Retry-After over max_connections, 505 for HTTP other than 1.x.
+ * Version, route (404/405), length (411) and size (413) are all decided from the request head,
+ * in that order, before any body byte is read.
  * An idle keep-alive connection (or a new one that sends nothing within request_timeout_ms)
  * is closed silently; a client that stops reading is dropped after idle_timeout_ms without
  * write progress, and the server stops reading its requests meanwhile (backpressure).

@@ -290,6 +290,13 @@ static void test_http_404_405_allow(void **state)
     assert_string_equal(raw_http_header(&res, "connection"), "close");
     raw_http_response_cleanup(&res);
     expect_error_and_close(f, "GET /hello/ HTTP/1.1\r\nHost: t\r\n\r\n", 404);
+    /* Routing is decided from the head: no body is awaited, length rules come after. */
+    expect_error_and_close(f, "POST /nope HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", 404);
+    expect_error_and_close(f, "PUT /hello HTTP/1.1\r\nHost: t\r\n\r\n", 405);
+    expect_error_and_close(f,
+                           "POST /nope HTTP/1.1\r\nContent-Length: 10\r\n"
+                           "Expect: 100-continue\r\n\r\n",
+                           404);
 }
 
 static void test_http_malformed_requests_get_400(void **state)
