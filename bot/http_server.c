@@ -22,8 +22,9 @@
 #define LINGER_MS      2000         /* reading (and dropping) after our FIN, against RST */
 #define REFUSE_MAX     64           /* connections at once being answered 503 */
 #define LISTEN_BACKLOG 1024
-#define REQ_LINE_SLACK 16 /* bytes of the request line besides the URL, for the header cap */
-#define HDR_LINE_SLACK 4  /* ": " and CRLF of every header line */
+#define ALLOW_LEN      128 /* "GET, POST, ..." of one path, for a 405 */
+#define REQ_LINE_SLACK 16  /* bytes of the request line besides the URL, for the header cap */
+#define HDR_LINE_SLACK 4   /* ": " and CRLF of every header line */
 
 enum srv_state {
     SRV_NEW,
@@ -68,7 +69,7 @@ struct conn {
     const struct route *route; /* chosen from the request head, before the body */
     size_t param_off;          /* offset of the {segment} in head, for parameter routes */
     size_t query_off;          /* offset of the query in head, 0 when there is none */
-    char allow[96];            /* the path's methods, for a 405 */
+    char allow[ALLOW_LEN];     /* the path's methods, for a 405 */
     int error_status;          /* set by a parser callback that rejects the request */
     uint64_t req_start_ms;     /* uv_now at the start of the request (or accept) */
     uint64_t req_start_ns;     /* uv_hrtime, for the latency histogram */
@@ -789,7 +790,7 @@ static bool route_matches(const struct route *r, const char *path, const char **
 struct route_match {
     const struct route *route; /* NULL: none for this method */
     const char *param;         /* the {segment}, "" for exact routes */
-    char allow[128];           /* methods of the path when route is NULL, "" when unknown */
+    char allow[ALLOW_LEN];     /* methods of the path when route is NULL, "" when unknown */
 };
 
 static bool allow_has(const char *allow, const char *method)
@@ -850,7 +851,7 @@ static int route_request(struct conn *c)
     struct route_match match;
     route_find(c->srv, http_method_str((enum http_method)c->parser.method), url, &match);
     if (!match.route) {
-        snprintf(c->allow, sizeof c->allow, "%s", match.allow);
+        memcpy(c->allow, match.allow, sizeof c->allow);
         return match.allow[0] ? 405 : 404;
     }
     c->route = match.route;
