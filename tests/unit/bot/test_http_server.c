@@ -481,7 +481,7 @@ static void test_http_pipelined_backpressure_loses_nothing(void **state)
         assert_int_equal(raw_http_read_response(&c, &res), 0);
         assert_int_equal(res.status, 200);
         assert_int_equal(res.body_len, BIG_BODY);
-        assert_int_equal(atoi(raw_http_header(&res, "x-seq")), i);
+        assert_int_equal(strtol(raw_http_header(&res, "x-seq"), NULL, 10), i);
         raw_http_response_cleanup(&res);
     }
     raw_http_close(&c);
