@@ -22,8 +22,9 @@
 #define LINGER_MS      2000         /* reading (and dropping) after our FIN, against RST */
 #define REFUSE_MAX     64           /* connections at once being answered 503 */
 #define LISTEN_BACKLOG 1024
-#define REQ_LINE_SLACK 16 /* bytes of the request line besides the URL, for the header cap */
-#define HDR_LINE_SLACK 4  /* ": " and CRLF of every header line */
+#define ALLOW_LEN      128 /* "GET, POST, ..." of one path, for a 405 */
+#define REQ_LINE_SLACK 16  /* bytes of the request line besides the URL, for the header cap */
+#define HDR_LINE_SLACK 4   /* ": " and CRLF of every header line */
 
 enum srv_state {
     SRV_NEW,
@@ -55,21 +56,25 @@ struct conn {
     struct conn *prev;
     struct conn *next;
     char remote_ip[64];
-    int handles_open;      /* tcp + timer until their close callbacks ran */
-    bool closing;          /* uv_close issued */
-    bool refused;          /* over max_connections: answered 503 */
-    bool in_message;       /* a request has begun and is not complete */
-    bool message_done;     /* parser paused on a complete request */
-    bool close_after;      /* no further requests: close once the writes are out */
-    bool lingering;        /* FIN sent, dropping input until EOF or LINGER_MS */
-    bool peer_eof;         /* the client closed its side */
-    bool read_paused;      /* reading stopped by backpressure, input kept in pending_in */
-    bool dispatching;      /* inside conn_dispatch (a handler may stop the server) */
-    int error_status;      /* set by a parser callback that rejects the request */
-    uint64_t req_start_ms; /* uv_now at the start of the request (or accept) */
-    uint64_t req_start_ns; /* uv_hrtime, for the latency histogram */
-    size_t header_bytes;   /* request line + headers seen, against max_header_bytes */
-    struct core_buf head;  /* url NUL name NUL value NUL ... */
+    int handles_open;          /* tcp + timer until their close callbacks ran */
+    bool closing;              /* uv_close issued */
+    bool refused;              /* over max_connections: answered 503 */
+    bool in_message;           /* a request has begun and is not complete */
+    bool message_done;         /* parser paused on a complete request */
+    bool close_after;          /* no further requests: close once the writes are out */
+    bool lingering;            /* FIN sent, dropping input until EOF or LINGER_MS */
+    bool peer_eof;             /* the client closed its side */
+    bool read_paused;          /* reading stopped by backpressure, input kept in pending_in */
+    bool dispatching;          /* inside conn_dispatch (a handler may stop the server) */
+    const struct route *route; /* chosen from the request head, before the body */
+    size_t param_off;          /* offset of the {segment} in head, for parameter routes */
+    size_t query_off;          /* offset of the query in head, 0 when there is none */
+    char allow[ALLOW_LEN];     /* the path's methods, for a 405 */
+    int error_status;          /* set by a parser callback that rejects the request */
+    uint64_t req_start_ms;     /* uv_now at the start of the request (or accept) */
+    uint64_t req_start_ns;     /* uv_hrtime, for the latency histogram */
+    size_t header_bytes;       /* request line + headers seen, against max_header_bytes */
+    struct core_buf head;      /* url NUL name NUL value NUL ... */
     bool url_done;
     struct hdr_off hdrs[MAX_HEADERS];
     size_t n_hdrs;
@@ -127,6 +132,7 @@ struct bot_http_server {
 
 static void conn_close(struct conn *c);
 static void conn_fail(struct conn *c, int status);
+static int route_request(struct conn *c);
 static void conn_arm_timer(struct conn *c);
 static void conn_resume(struct conn *c);
 static void server_check_done(struct bot_http_server *srv);
@@ -564,7 +570,7 @@ static void conn_fail(struct conn *c, int status)
 {
     c->in_message = false;
     c->message_done = false;
-    conn_send_error(c, status, NULL);
+    conn_send_error(c, status, status == 405 ? c->allow : NULL);
 }
 
 /* ---- parser callbacks ---- */
@@ -614,6 +620,7 @@ static int on_message_begin(http_parser *p)
     c->url_done = false;
     c->n_hdrs = 0;
     c->hdr_last = 0;
+    c->route = NULL;
     core_buf_reset(&c->head);
     core_buf_reset(&c->body);
     conn_arm_timer(c);
@@ -698,10 +705,16 @@ static void send_continue(struct conn *c)
     }
 }
 
+/* The head decides: version, then route (so an unknown path is 404 before its body is read),
+ * then length rules. */
 static int check_headers(struct conn *c, const http_parser *p)
 {
     if (p->http_major != 1) {
         return 505;
+    }
+    int status = route_request(c);
+    if (status) {
+        return status;
     }
     bool has_length = (p->flags & (F_CHUNKED | F_CONTENTLENGTH)) != 0;
     bool needs_length = p->method == HTTP_POST || p->method == HTTP_PUT || p->method == HTTP_PATCH;
@@ -777,7 +790,7 @@ static bool route_matches(const struct route *r, const char *path, const char **
 struct route_match {
     const struct route *route; /* NULL: none for this method */
     const char *param;         /* the {segment}, "" for exact routes */
-    char allow[128];           /* methods of the path when route is NULL, "" when unknown */
+    char allow[ALLOW_LEN];     /* methods of the path when route is NULL, "" when unknown */
 };
 
 static bool allow_has(const char *allow, const char *method)
@@ -818,6 +831,32 @@ static void route_find(const struct bot_http_server *srv,
                      r->method);
         }
     }
+}
+
+/* Routes the request from its head: 400 for a target that is not an origin-form path, 404 or
+ * 405 (Allow kept in c->allow) when no route serves it; 0 with c->route set otherwise. The
+ * query is cut off the path in place. */
+static int route_request(struct conn *c)
+{
+    char *url = c->head.data;
+    if (!url || url[0] != '/') {
+        return 400; /* absolute-form, "*", authority-form: not served here */
+    }
+    char *query = strchr(url, '?');
+    c->query_off = 0;
+    if (query) {
+        *query = '\0';
+        c->query_off = (size_t)(query + 1 - url);
+    }
+    struct route_match match;
+    route_find(c->srv, http_method_str((enum http_method)c->parser.method), url, &match);
+    if (!match.route) {
+        memcpy(c->allow, match.allow, sizeof c->allow);
+        return match.allow[0] ? 405 : 404;
+    }
+    c->route = match.route;
+    c->param_off = match.route->has_param ? (size_t)(match.param - url) : 0;
+    return 0;
 }
 
 static void run_handler(struct conn *c, const struct route *r, struct bot_http_request *req)
@@ -866,32 +905,22 @@ static void conn_dispatch(struct conn *c)
     if (!http_should_keep_alive(&c->parser) || c->parser.upgrade || c->srv->state != SRV_RUNNING) {
         c->close_after = true;
     }
-    char *url = c->head.data ? c->head.data : "";
-    char *query = strchr(url, '?');
-    if (query) {
-        *query++ = '\0';
+    const struct route *r = c->route;
+    const char *url = c->head.data ? c->head.data : "";
+    if (!r) {
+        conn_send_error(c, 500, NULL); /* cannot happen: the head was routed or rejected */
+        return;
     }
     struct bot_http_request req = {
         .method = http_method_str((enum http_method)c->parser.method),
         .path = url,
-        .query = query ? query : "",
-        .param = "",
+        .query = c->query_off ? url + c->query_off : "",
+        .param = r->has_param ? url + c->param_off : "",
         .remote_ip = c->remote_ip,
     };
-    struct route_match match = {.route = NULL, .param = "", .allow = ""};
-    if (url[0] == '/') {
-        route_find(c->srv, req.method, url, &match);
-    }
-    if (match.route) {
-        req.param = match.param;
-        c->dispatching = true;
-        run_handler(c, match.route, &req);
-        c->dispatching = false;
-    } else if (url[0] != '/') {
-        conn_send_error(c, 400, NULL); /* absolute-form, "*" or worse: not served here */
-    } else {
-        conn_send_error(c, match.allow[0] ? 405 : 404, match.allow[0] ? match.allow : NULL);
-    }
+    c->dispatching = true;
+    run_handler(c, r, &req);
+    c->dispatching = false;
     shrink(&c->head);
     shrink(&c->body);
     if (!c->closing) {

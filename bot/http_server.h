@@ -11,8 +11,14 @@
  * request_timeout_ms, 411 POST/PUT/PATCH without a length, 413 body over max_body_bytes
  * (answered from the headers, the body is not read), 414/431 request line/headers over
  * max_header_bytes, 503 + Retry-After over max_connections, 505 for HTTP other than 1.x.
- * An idle keep-alive connection is closed silently after idle_timeout_ms.
- * Every response carries Content-Length; "Connection: close" when the server closes.
+ * Version, route (404/405), length (411) and size (413) are all decided from the request head,
+ * in that order, before any body byte is read.
+ * An idle keep-alive connection (or a new one that sends nothing within request_timeout_ms)
+ * is closed silently; a client that stops reading is dropped after idle_timeout_ms without
+ * write progress, and the server stops reading its requests meanwhile (backpressure).
+ * Every response carries Content-Length (except 204, which must not); "Connection: close"
+ * when the server closes. A HEAD route's answer keeps the length and drops the body bytes.
+ * Handler answers (any status) keep the connection alive; server-generated errors close it.
  * Each response is counted in BOT_METRIC_HTTP_REQUESTS{route,status} and observed in
  * BOT_METRIC_HTTP_DURATION{route}; route is the route's name or "unmatched", never the path.
  * BOT_METRIC_HTTP_CONNECTIONS follows the open client connections.
@@ -36,7 +42,7 @@
 
 struct bot_http_header {
     const char *name;  /* as received; compare case-insensitively */
-    const char *value; /* leading/trailing blanks as http-parser leaves them */
+    const char *value; /* leading and trailing blanks removed */
 };
 
 /** A complete request. Every pointer is borrowed for the duration of the handler call only;

@@ -341,18 +341,43 @@ int bot_metrics_register_histogram(struct bot_metrics *metrics,
     return register_metric(metrics, &spec);
 }
 
-/* Copies a label value, cut to the slot without splitting a UTF-8 sequence. */
-static void copy_value(char *dst, const char *src)
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are not one. */
+static size_t utf8_len(const unsigned char *p)
 {
-    size_t len = strlen(src);
-    if (len >= BOT_METRICS_MAX_VALUE) {
-        len = BOT_METRICS_MAX_VALUE - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80) {
-            len--;
+    size_t n = p[0] < 0x80                    ? 1
+               : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
         }
     }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
+    return n;
+}
+
+/* Copies a label value: invalid UTF-8 bytes become '?' (the format requires UTF-8), and the
+ * copy is cut to the slot without splitting a sequence. */
+static void copy_value(char *dst, const char *src)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    size_t o = 0;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (o + (n ? n : 1) > BOT_METRICS_MAX_VALUE - 1) {
+            break;
+        }
+        if (n == 0) {
+            dst[o++] = '?';
+            p++;
+            continue;
+        }
+        memcpy(dst + o, p, n);
+        o += n;
+        p += n;
+    }
+    dst[o] = '\0';
 }
 
 static bool

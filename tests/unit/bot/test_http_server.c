@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@ struct fixture {
     int seq;          /* requests answered by /seq, loop thread only */
     int stopped;      /* stop callback runs, loop thread only */
     int stopped_seen; /* snapshot of stopped taken together with conns */
+    int seq_seen;     /* snapshot of seq taken together with conns */
     int stop_rc;
     int loop_failures; /* LOOP_CHECK failures, read by the test thread after a loop call */
     size_t conns;      /* read back from the loop */
@@ -288,6 +290,13 @@ static void test_http_404_405_allow(void **state)
     assert_string_equal(raw_http_header(&res, "connection"), "close");
     raw_http_response_cleanup(&res);
     expect_error_and_close(f, "GET /hello/ HTTP/1.1\r\nHost: t\r\n\r\n", 404);
+    /* Routing is decided from the head: no body is awaited, length rules come after. */
+    expect_error_and_close(f, "POST /nope HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", 404);
+    expect_error_and_close(f, "PUT /hello HTTP/1.1\r\nHost: t\r\n\r\n", 405);
+    expect_error_and_close(f,
+                           "POST /nope HTTP/1.1\r\nContent-Length: 10\r\n"
+                           "Expect: 100-continue\r\n\r\n",
+                           404);
 }
 
 static void test_http_malformed_requests_get_400(void **state)
@@ -472,9 +481,44 @@ static void test_http_pipelined_backpressure_loses_nothing(void **state)
         assert_int_equal(raw_http_read_response(&c, &res), 0);
         assert_int_equal(res.status, 200);
         assert_int_equal(res.body_len, BIG_BODY);
-        assert_int_equal(atoi(raw_http_header(&res, "x-seq")), i);
+        assert_int_equal(strtol(raw_http_header(&res, "x-seq"), NULL, 10), i);
         raw_http_response_cleanup(&res);
     }
+    raw_http_close(&c);
+}
+
+static void on_read_seq(void *arg)
+{
+    struct fixture *f = arg;
+    f->conns = bot_http_server_connections(f->srv);
+    f->seq_seen = f->seq;
+}
+
+static void test_http_client_that_never_reads_is_dropped(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 2000 };
+    struct raw_http_client c;
+    assert_int_equal(raw_http_connect(&c, f->port), 0);
+    static char request[N * 24];
+    size_t used = 0;
+    for (int i = 0; i < N; i++) {
+        used +=
+            (size_t)snprintf(request + used, sizeof request - used, "GET /big HTTP/1.1\r\n\r\n");
+    }
+    assert_int_equal(raw_http_send(&c, request, used), 0);
+    /* 2000 x 100 KiB would be 200 MB of answers: the server must stop producing them once the
+     * socket is full, then drop the connection when no write progresses for idle_timeout. */
+    for (int i = 0; i < 400; i++) {
+        raw_http_loop_call(&f->l, on_read_seq, f);
+        if (f->conns == 0 && f->seq_seen > 0) {
+            break;
+        }
+        sleep_ms(25);
+    }
+    assert_int_equal(f->conns, 0);
+    assert_true(f->seq_seen > 0);
+    assert_true(f->seq_seen < N / 2); /* about 40 here: what the socket buffers hold */
     raw_http_close(&c);
 }
 
@@ -650,6 +694,14 @@ static void test_http_thousand_concurrent_keep_alive(void **state)
 {
     (void)state;
     enum { N = 1000 };
+    /* Both ends live in this process: 2000 sockets and some, past a 1024 default. */
+    struct rlimit lim;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    if (lim.rlim_cur < 2 * N + 64) {
+        lim.rlim_cur = lim.rlim_max < 4 * N ? lim.rlim_max : 4 * N;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+        assert_true(lim.rlim_cur >= 2 * N + 64);
+    }
     struct bot_config cfg;
     test_config(&cfg);
     cfg.server.idle_timeout_ms = 60000;
@@ -888,6 +940,17 @@ static void test_http_route_and_header_validation(void **state)
     assert_int_equal(bot_http_server_route(srv, "GET", "/a/{y}", "a", h_hello, NULL), CORE_EEXIST);
     assert_int_equal(bot_http_server_port(srv), 0);
     bot_http_server_free(srv); /* never started: freed at once */
+    static const char *const good[] = {"[::1]:0", "localhost:8080", ":0", "0.0.0.0:65535"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(cfg.server.listen, sizeof cfg.server.listen, "%s", good[i]);
+        assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), 0);
+        bot_http_server_free(srv);
+    }
+    static const char *const bad[] = {"[::1]", "example.org:80", "1.2.3.4:", "1.2.3.4:-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cfg.server.listen, sizeof cfg.server.listen, "%s", bad[i]);
+        assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), CORE_ECONFIG);
+    }
     snprintf(cfg.server.listen, sizeof cfg.server.listen, "no-port");
     assert_int_equal(bot_http_server_new(&loop, &cfg, NULL, &srv), CORE_ECONFIG);
     snprintf(cfg.server.listen, sizeof cfg.server.listen, "127.0.0.1:99999");
@@ -944,6 +1007,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_pipelined_requests_answered_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_pipelined_backpressure_loses_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_http_client_that_never_reads_is_dropped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_10_keep_alive_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_version_2_gets_505, setup, teardown),

@@ -237,6 +237,12 @@ static void test_metrics_long_label_value_truncated_on_utf8_boundary(void **stat
     snprintf(expect, sizeof expect, "t_total{v=\"%s\"} 1\n", kept);
     assert_non_null(strstr(text, expect));
     core_buf_cleanup(&out);
+    /* Bytes that are not UTF-8 never reach the exposition. */
+    assert_int_equal(
+        bot_metrics_counter_add(m, "t_total", (const char *[]){"a\xff\xc3 b\xe2\x82"}, 1), 0);
+    text = render(m, &out);
+    assert_non_null(strstr(text, "t_total{v=\"a?? b??\"} 1\n"));
+    core_buf_cleanup(&out);
     bot_metrics_free(m);
 }
 
