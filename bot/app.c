@@ -122,6 +122,13 @@ static int open_db(struct bot_app *app, char *err, size_t err_len)
                  core_strerror(rc));
         return rc;
     }
+    bool normal = strcmp(app->cfg->database.synchronous, "normal") == 0;
+    rc = db_set_durability(app->db, normal ? DB_DURABLE_NORMAL : DB_DURABLE_FULL);
+    if (rc != CORE_OK) {
+        snprintf(err, err_len, "cannot configure database %s: %s", app->cfg->database.path,
+                 db_last_error(app->db));
+        return rc;
+    }
     int from = 0;
     int to = 0;
     rc = db_migrate(app->db, &from, &to);

@@ -31,6 +31,7 @@ void bot_config_defaults(struct bot_config *cfg)
     cfg->server.request_timeout_ms = 10000;
     cfg->server.shutdown_grace_ms = 5000;
     snprintf(cfg->database.path, sizeof cfg->database.path, "tabelbot.db");
+    snprintf(cfg->database.synchronous, sizeof cfg->database.synchronous, "full");
     snprintf(cfg->time.utc_offset, sizeof cfg->time.utc_offset, "+05:00");
     cfg->time.utc_offset_s = 5 * 3600;
     cfg->time.window_first_day = 1;
@@ -181,6 +182,11 @@ static const char *check_portal_mode(const char *text)
     return one_of(text, "embedded", "remote", "must be embedded or remote");
 }
 
+static const char *check_synchronous(const char *text)
+{
+    return one_of(text, "full", "normal", "must be full or normal");
+}
+
 static const char *check_code_sink(const char *text)
 {
     return one_of(text, "none", "console", "must be none or console");
@@ -254,6 +260,7 @@ static const struct bot_cfg_key schema[] = {
     INT(server, request_timeout_ms, 1, 3600000),
     INT(server, shutdown_grace_ms, 1, 600000),
     STR(database, path, check_nonempty),
+    STR(database, synchronous, check_synchronous),
     STR(time, utc_offset, check_offset),
     INT(time, window_first_day, 1, 28),
     INT(time, window_last_day, 1, 28),

@@ -29,6 +29,7 @@ struct bot_config {
     } server;
     struct {
         char path[BOT_CFG_STR]; /* "tabelbot.db" in the working folder */
+        char synchronous[8];    /* "full" (default) | "normal": see docs/configuration.md */
     } database;
     struct {
         char utc_offset[8];   /* "+05:00" */

@@ -268,6 +268,12 @@ int db_migrate(struct db *db, int *from, int *to)
     return CORE_OK;
 }
 
+int db_set_durability(struct db *db, enum db_durability durability)
+{
+    return exec_sql(db, durability == DB_DURABLE_NORMAL ? "PRAGMA synchronous=NORMAL;"
+                                                        : "PRAGMA synchronous=FULL;");
+}
+
 int db_begin(struct db *db)
 {
     if (db->in_tx) {

@@ -29,6 +29,14 @@ CORE_NODISCARD int db_migrate(struct db *db, int *from, int *to);
 /** The newest schema version this binary knows. */
 int db_schema_version(void);
 
+enum db_durability {
+    DB_DURABLE_FULL = 0,   /* fsync at every commit: an acknowledged write survives power loss */
+    DB_DURABLE_NORMAL = 1, /* WAL default: survives a process crash; the last commits may be lost
+                            * on power loss or an OS crash */
+};
+/** Sets PRAGMA synchronous for this connection (db_open uses FULL). */
+CORE_NODISCARD int db_set_durability(struct db *db, enum db_durability durability);
+
 /** BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable: a second begin is CORE_ESTATE. */
 CORE_NODISCARD int db_begin(struct db *db);
 CORE_NODISCARD int db_commit(struct db *db);

@@ -30,12 +30,14 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 SECRET=bench-secret-0123456789
+SYNCHRONOUS=${SYNCHRONOUS:-full}
 cat > "$WORK/bench.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
 max_connections = 4096
 [database]
 path = "$WORK/bench.db"
+synchronous = "$SYNCHRONOUS"
 [security]
 data_key_file = "$WORK/bench.key"
 [log]

@@ -182,6 +182,7 @@ static const char full_file[] = "# every key set to something other than its def
                                 "shutdown_grace_ms = 3000\n"
                                 "[database]\n"
                                 "path = '/var/lib/tabelbot/t.db'\n"
+                                "synchronous = 'normal'\n"
                                 "[time]\n"
                                 "utc_offset = \"-03:30\"\n"
                                 "window_first_day = 2\n"
@@ -665,6 +666,7 @@ static void test_config_rule_enums(void **state)
     expect_key_error("sms", "provider", "\"kcell\"", "must be twilio or smsc");
     expect_key_error("portal", "mode", "\"cloud\"", "must be embedded or remote");
     expect_key_error("dev", "code_sink", "\"sms\"", "must be none or console");
+    expect_key_error("database", "synchronous", "\"off\"", "must be full or normal");
     expect_key_error("log", "level", "\"verbose\"", "must be error, warn, info, debug or trace");
     expect_key_ok("log", "level", "\"INFO\"", &cfg); /* core_log_level_parse ignores case */
     static const char *const levels[] = {"error", "warn", "info", "debug", "trace"};
