@@ -339,6 +339,48 @@ static void test_failed_reimport_keeps_previous_data(void **state)
     assert_counts(r, 3, 5, 6, 13);
 }
 
+static void test_changed_record_is_updated(void **state)
+{
+    struct tb_registry *r = *state;
+    struct bot_import_summary sum;
+    assert_int_equal(tb_registry_import_demo(r, &sum), CORE_OK);
+    struct db_parent_row before;
+    cJSON_Delete(parent_pii(r, "900514410006", &before));
+    char demo[512], path[512], err[BOT_IMPORT_ERROR_MAX];
+    tb_fixture_path("registry-demo.json", demo, sizeof demo);
+    char *text = read_all(demo);
+    replace_all(&text, "+77010000001", "8 (705) 123-45-67"); /* a new phone, typed loosely */
+    replace_all(&text, "\"status\": \"cancelled\"", "\"status\": \"active\"");
+    write_temp(r, "changed.json", text, path, sizeof path);
+    free(text);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err), CORE_OK);
+    assert_int_equal(sum.updated, 2); /* the parent and Ольга's voucher */
+    assert_int_equal(sum.inserted, 0);
+    struct db_parent_row after;
+    cJSON *pii = parent_pii(r, "900514410006", &after);
+    assert_string_equal(str(pii, "phone"), "+77051234567");
+    cJSON_Delete(pii);
+    assert_int_equal(after.id, before.id);
+    assert_memory_not_equal(after.phone_hash, before.phone_hash, BOT_HASH_BYTES);
+    db_parent_row_cleanup(&before);
+    db_parent_row_cleanup(&after);
+    assert_counts(r, 3, 5, 6, 13);
+}
+
+static void test_import_from_open_stream(void **state)
+{
+    struct tb_registry *r = *state;
+    char path[512], err[BOT_IMPORT_ERROR_MAX];
+    tb_fixture_path("import/ok-minimal.json", path, sizeof path);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    struct bot_import_summary sum;
+    assert_int_equal(bot_import_stream(r->db, r->crypto, in, NOW, &sum, err, sizeof err), CORE_OK);
+    fclose(in);
+    assert_int_equal(sum.timesheets, 1);
+    assert_counts(r, 1, 1, 1, 1);
+}
+
 static void test_iin_digits_not_matching_birth_date_import(void **state)
 {
     struct tb_registry *r = *state;
@@ -528,6 +570,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reimport_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_bad_file_imports_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reimport_keeps_previous_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_record_is_updated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_from_open_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iin_digits_not_matching_birth_date_import, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_decided_timesheets_not_downgraded, setup, teardown),
