@@ -866,10 +866,28 @@ static int on_array(struct import *ix, const struct bot_json_item *item)
     return CORE_OK;
 }
 
+/* cJSON silently cuts a string at an escaped NUL; such text is never a real name. */
+static bool has_nul_escape(const char *data, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (data[i] != '\\') {
+            continue;
+        }
+        if (data[i + 1] == 'u' && i + 5 < len && memcmp(data + i + 2, "0000", 4) == 0) {
+            return true;
+        }
+        i++; /* skip the escaped character */
+    }
+    return false;
+}
+
 static int on_element(struct import *ix, const struct bot_json_item *item)
 {
     struct rec r = {
         .ix = ix, .array = section_names[ix->section], .index = item->index, .line = item->line};
+    if (has_nul_escape(item->data, item->len)) {
+        return ix_fail(ix, item->line, "%s[%zu]: text contains \\u0000", r.array, r.index);
+    }
     cJSON *obj = cJSON_ParseWithLength(item->data, item->len);
     if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);

@@ -191,6 +191,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-top-unknown-field.json", CORE_EBADINPUT, "unknown top-level field \"parent\""},
     {"bad-syntax-truncated.json", CORE_EBADINPUT, "ends before it is complete"},
     {"bad-record-not-object.json", CORE_EBADINPUT, "parents[0]: must be an object"},
+    {"bad-record-nul-escape.json", CORE_EBADINPUT, "parents[0]: text contains \\u0000"},
     {"bad-kindergarten-name-missing.json", CORE_EBADINPUT,
      "kindergartens[0] (id kg-1): name: missing"},
     {"bad-kindergarten-id-bad.json", CORE_EBADINPUT, "kindergartens[0] (id kg 1): id: must be"},
