@@ -382,6 +382,36 @@ static void test_import_from_open_stream(void **state)
     assert_counts(r, 1, 1, 1, 1);
 }
 
+static void test_multiline_reason_but_not_names(void **state)
+{
+    struct tb_registry *r = *state;
+    char minimal[512], path[512], err[BOT_IMPORT_ERROR_MAX];
+    struct bot_import_summary sum;
+    tb_fixture_path("import/ok-minimal.json", minimal, sizeof minimal);
+    char *text = read_all(minimal);
+    replace_all(&text, "\"status\": \"pending\"",
+                "\"status\": \"disputed\", \"decided_at\": \"2026-12-02T10:00:00+05:00\","
+                " \"dispute_reason\": \"Бала ауырды.\\nАнықтама бар.\"");
+    write_temp(r, "reason.json", text, path, sizeof path);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err), CORE_OK);
+    struct db_timesheet_row ts;
+    assert_int_equal(db_timesheet_get(r->db, "ch-1", "2026-11", &ts), CORE_OK);
+    unsigned char *plain = NULL;
+    size_t len = 0;
+    assert_int_equal(bot_crypto_unseal(r->crypto, ts.dispute_reason_enc, ts.dispute_reason_len,
+                                       "timesheets.dispute_reason_enc", &plain, &len),
+                     CORE_OK);
+    assert_string_equal((const char *)plain, "Бала ауырды.\nАнықтама бар.");
+    free(plain);
+    db_timesheet_rows_cleanup(&ts, 1);
+    replace_all(&text, "\"Айгерім\"", "\"Ай\\nгерім\"");
+    write_temp(r, "name.json", text, path, sizeof path);
+    free(text);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err),
+                     CORE_EBADINPUT);
+    assert_non_null(strstr(err, "given_name: not valid UTF-8 text (or contains control"));
+}
+
 static void test_iin_digits_not_matching_birth_date_import(void **state)
 {
     struct tb_registry *r = *state;
@@ -573,6 +603,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_reimport_keeps_previous_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_record_is_updated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_from_open_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multiline_reason_but_not_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iin_digits_not_matching_birth_date_import, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_decided_timesheets_not_downgraded, setup, teardown),
