@@ -229,30 +229,21 @@ static const char *check_template_name(const char *text)
 
 /* ---- the schema ----------------------------------------------------------------------- */
 
+/* clang-format off */
 #define FIELD(sec, name)                                                                           \
     .section = #sec, .key = #name, .offset = offsetof(struct bot_config, sec.name),                \
     .size = sizeof(((struct bot_config *)0)->sec.name)
-#define STR(sec, name, fn)                                                                         \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn)                                  \
-    }
-#define SECRET(sec, name, fn)                                                                      \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn), .secret = true                  \
-    }
-#define BOOL(sec, name)                                                                            \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_BOOL                                                   \
-    }
-#define INT(sec, name, lo, hi)                                                                     \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_INT, .min = (lo), .max = (hi)                          \
-    }
-#define SIZE(sec, name, lo, hi)                                                                    \
-    {                                                                                              \
-        FIELD(sec, name), .type = BOT_CFG_T_SIZE, .min = (lo), .max = (hi)                         \
-    }
+#define STR(sec, name, fn)      {FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn)}
+#define SECRET(sec, name, fn)   {FIELD(sec, name), .type = BOT_CFG_T_STRING, .check = (fn), \
+                                 .secret = true}
+#define BOOL(sec, name)         {FIELD(sec, name), .type = BOT_CFG_T_BOOL}
+#define INT(sec, name, lo, hi)  {FIELD(sec, name), .type = BOT_CFG_T_INT, .min = (lo), .max = (hi)}
+#define SIZE(sec, name, lo, hi) {FIELD(sec, name), .type = BOT_CFG_T_SIZE, .min = (lo), \
+                                 .max = (hi)}
+/* clang-format on */
 
+/* One row per key, in documentation order. Adding a key to struct bot_config = one row here,
+ * one entry in config.example.toml and one in docs/configuration.md (the tests check both). */
 static const struct bot_cfg_key schema[] = {
     STR(server, listen, check_listen),
     STR(server, public_url, check_url_required),
@@ -377,7 +368,7 @@ load_error_v(struct load *ld, size_t k, struct bot_toml_pos pos, const char *fmt
     return CORE_ECONFIG;
 }
 
-/* An error about schema key k at pos (used only when the key's value came from the file). */
+/* An error about schema key k; pos is where in the file, used when the value came from it. */
 static int key_error_at(struct load *ld, size_t k, struct bot_toml_pos pos, const char *fmt, ...)
     CORE_PRINTF(4, 5);
 static int key_error_at(struct load *ld, size_t k, struct bot_toml_pos pos, const char *fmt, ...)
@@ -606,7 +597,8 @@ static int apply_text(struct load *ld, const char *text, size_t len)
     struct bot_toml_error terr;
     int rc = bot_toml_parse(text, len, &doc, &terr);
     if (rc != CORE_OK) {
-        return file_error(ld, terr.pos, terr.key, terr.msg);
+        int reported = file_error(ld, terr.pos, terr.key, terr.msg);
+        return rc == CORE_ENOMEM ? rc : reported;
     }
     for (size_t i = 0; rc == CORE_OK && i < doc->n_tables; i++) {
         rc = apply_table(ld, &doc->tables[i]);
@@ -815,13 +807,12 @@ int bot_config_load_text(const char *name,
     }
     bot_config_defaults(scratch);
     *ld = (struct load){
-        .name = name ? name : "config", .cfg = scratch, .err = err, .err_len = err_len};
+        .name = name || !text ? name : "config", .cfg = scratch, .err = err, .err_len = err_len};
     rc = text ? apply_text(ld, text, len) : CORE_OK;
     if (rc == CORE_OK) {
         rc = apply_env(ld, envp);
     }
     if (rc == CORE_OK) {
-        ld->name = name;
         rc = validate_keys(ld);
     }
     if (rc == CORE_OK) {

@@ -515,13 +515,9 @@ static int read_escape(struct parser *ps, char *out, size_t *len)
     if (ch == 'u' || ch == 'U') {
         return read_unicode_escape(ps, esc_pos, out, len);
     }
-    char msg[64];
-    if (ch > 0x20 && ch < 0x7F) {
-        snprintf(msg, sizeof msg, "invalid escape \\%c", ch);
-    } else {
-        snprintf(msg, sizeof msg, "invalid escape sequence");
-    }
-    return fail_at(ps, esc_pos, CORE_EBADINPUT, msg);
+    /* The message does not quote the character: the string may be a secret. */
+    return fail_at(ps, esc_pos, CORE_EBADINPUT,
+                   "invalid escape (use \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX \\UXXXXXXXX)");
 }
 
 /* Raw length of a one-line string body starting at the cursor (after the opening quote), up to
@@ -837,6 +833,13 @@ static int read_header(struct parser *ps)
                  ps->doc->tables[seen].pos.line);
         return fail_at(ps, pos, CORE_EBADINPUT, msg);
     }
+    const struct bot_toml_keyval *clash = bot_toml_key_find(&ps->doc->tables[0], name);
+    if (clash) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "name already used by a key on line %zu", clash->pos.line);
+        free(name);
+        return fail_at(ps, pos, CORE_EBADINPUT, msg);
+    }
     if (doc_add_table(ps->doc, name, pos) != CORE_OK) {
         return fail_nomem(ps);
     }
@@ -907,6 +910,33 @@ static int read_line(struct parser *ps)
     return fail(ps, "expected a key, a [table] header or a comment");
 }
 
+/* Builds the tree from checked text: the root table, then one line (or array) at a time. On
+ * failure frees what was built. */
+static int parse_lines(struct parser *ps)
+{
+    ps->doc = calloc(1, sizeof *ps->doc);
+    char *root = dup_bytes("", 0);
+    if (!ps->doc || !root) {
+        free(ps->doc);
+        free(root);
+        ps->doc = NULL;
+        return fail_nomem(ps);
+    }
+    struct bot_toml_pos first = {1, 1};
+    int rc = doc_add_table(ps->doc, root, first);
+    while (rc == CORE_OK && ps->c.p < ps->c.end) {
+        rc = read_line(ps);
+    }
+    if (rc != CORE_OK) {
+        if (rc == CORE_ENOMEM) {
+            fail_nomem(ps);
+        }
+        bot_toml_free(ps->doc);
+        ps->doc = NULL;
+    }
+    return rc;
+}
+
 int bot_toml_parse(const char *text,
                    size_t len,
                    struct bot_toml_doc **out,
@@ -934,23 +964,8 @@ int bot_toml_parse(const char *text,
     if (rc != CORE_OK) {
         return rc;
     }
-    ps.doc = calloc(1, sizeof *ps.doc);
-    char *root = dup_bytes("", 0);
-    if (!ps.doc || !root) {
-        free(ps.doc);
-        free(root);
-        return fail_nomem(&ps);
-    }
-    struct bot_toml_pos first = {1, 1};
-    rc = doc_add_table(ps.doc, root, first);
-    while (rc == CORE_OK && ps.c.p < ps.c.end) {
-        rc = read_line(&ps);
-    }
+    rc = parse_lines(&ps);
     if (rc != CORE_OK) {
-        if (rc == CORE_ENOMEM) {
-            fail_nomem(&ps);
-        }
-        bot_toml_free(ps.doc);
         return rc;
     }
     *out = ps.doc;
