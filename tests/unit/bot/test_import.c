@@ -567,6 +567,15 @@ static void test_command(void **state)
     run_cli(r->dir, two, &res);
     assert_int_equal(res.code, 2);
 
+    char *missing[] = {"tabelbot", "import", "no-such-file.json", NULL};
+    run_cli(r->dir, missing, &res);
+    assert_int_equal(res.code, 1);
+    assert_int_equal(count_lines(res.err), 1);
+    assert_non_null(strstr(res.err, "cannot open no-such-file.json"));
+    char db_path[256];
+    snprintf(db_path, sizeof db_path, "%s/tabelbot.db", r->dir);
+    assert_int_not_equal(access(db_path, F_OK), 0); /* nothing created for a wrong path */
+
     char *bad_run[] = {"tabelbot", "import", bad, NULL};
     run_cli(r->dir, bad_run, &res);
     assert_int_equal(res.code, 1);
