@@ -5,6 +5,7 @@
  * line on bad arguments (exit 2). --stats adds elapsed time and peak memory on stderr. */
 #include "bot/commands.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,29 +91,52 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static int run_import(const struct bot_config *cfg, const struct import_args *a)
+/* Opens the key and the database (creating them when the config allows). 0 or exit code 1. */
+static int open_store(const struct bot_config *cfg, struct bot_crypto **crypto, struct db **db)
 {
-    struct bot_crypto *crypto = NULL;
-    struct db *db = NULL;
     int rc =
-        bot_crypto_open(cfg->security.data_key_file, cfg->security.create_key_if_missing, &crypto);
+        bot_crypto_open(cfg->security.data_key_file, cfg->security.create_key_if_missing, crypto);
     if (rc != CORE_OK) {
         fprintf(stderr, "tabelbot: import: cannot use the key file %s: %s\n",
                 cfg->security.data_key_file, core_strerror(rc));
         return 1;
     }
-    rc = db_open(cfg->database.path, &db);
+    rc = db_open(cfg->database.path, db);
     if (rc != CORE_OK) {
         fprintf(stderr, "tabelbot: import: cannot open the database %s: %s\n", cfg->database.path,
                 core_strerror(rc));
-        bot_crypto_close(crypto);
+        bot_crypto_close(*crypto);
+        *crypto = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+static int run_import(const struct bot_config *cfg, const struct import_args *a)
+{
+    /* The file first: a wrong path must not leave a new database or key behind. */
+    bool use_stdin = strcmp(a->file, "-") == 0;
+    FILE *in = use_stdin ? stdin : fopen(a->file, "rb");
+    if (!in) {
+        fprintf(stderr, "tabelbot: import: cannot open %s: %s\n", a->file, strerror(errno));
+        return 1;
+    }
+    struct bot_crypto *crypto = NULL;
+    struct db *db = NULL;
+    if (open_store(cfg, &crypto, &db) != 0) {
+        if (!use_stdin) {
+            fclose(in);
+        }
         return 1;
     }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     struct bot_import_summary sum = {0};
     char err[BOT_IMPORT_ERROR_MAX];
-    rc = bot_import_file(db, crypto, a->file, (int64_t)time(NULL), &sum, err, sizeof err);
+    int rc = bot_import_stream(db, crypto, in, (int64_t)time(NULL), &sum, err, sizeof err);
+    if (!use_stdin) {
+        fclose(in);
+    }
     if (rc != CORE_OK) {
         fprintf(stderr, "tabelbot: import: %s: %s (nothing imported)\n", a->file, err);
     } else {

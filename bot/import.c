@@ -119,7 +119,7 @@ static void who_id(struct rec *r, const char *label, const cJSON *id)
 
 /* ---- field checks ---- */
 
-static bool utf8_text_ok(const char *s)
+static bool utf8_text_ok(const char *s, bool multiline)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -129,8 +129,8 @@ static bool utf8_text_ok(const char *s)
                        : (c & 0xF0) == 0xE0 ? 2
                        : (c & 0xF8) == 0xF0 ? 3
                                             : 4;
-        if (extra == 4 || (extra == 1 && c < 0xC2) || (extra == 3 && c > 0xF4) || c < 0x20 ||
-            c == 0x7f) {
+        bool control = (c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f;
+        if (extra == 4 || (extra == 1 && c < 0xC2) || (extra == 3 && c > 0xF4) || control) {
             return false;
         }
         unsigned int cp = c & (0x7Fu >> extra);
@@ -188,21 +188,21 @@ check_fields(struct rec *r, const cJSON *obj, const char *prefix, const char *co
     return CORE_OK;
 }
 
-enum { OPTIONAL = 0, REQUIRED = 1 };
+enum { OPTIONAL = 0, REQUIRED = 1, MULTILINE = 2 /* newlines and tabs allowed */ };
 
 /* *out = the string (borrowed from the tree) or NULL when optional and absent. */
 static int get_text(struct rec *r,
                     const cJSON *obj,
                     const char *field,
                     const char *label,
-                    int required,
+                    int flags,
                     size_t max,
                     const char **out)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
     *out = NULL;
     if (!item || cJSON_IsNull(item)) {
-        return required ? rec_fail(r, label, "missing") : CORE_OK;
+        return flags & REQUIRED ? rec_fail(r, label, "missing") : CORE_OK;
     }
     if (!cJSON_IsString(item)) {
         return rec_fail(r, label, "must be a string");
@@ -210,12 +210,12 @@ static int get_text(struct rec *r,
     const char *s = item->valuestring;
     size_t n = strlen(s);
     if (n == 0) {
-        return required ? rec_fail(r, label, "must not be empty") : CORE_OK;
+        return flags & REQUIRED ? rec_fail(r, label, "must not be empty") : CORE_OK;
     }
     if (n > max) {
         return rec_fail(r, label, "longer than %zu bytes", max);
     }
-    if (!utf8_text_ok(s)) {
+    if (!utf8_text_ok(s, flags & MULTILINE)) {
         return rec_fail(r, label, "not valid UTF-8 text (or contains control characters)");
     }
     *out = s;
@@ -714,7 +714,8 @@ static int read_decision(struct rec *r, struct db_timesheet_in *ts, const char *
     const char *decided = NULL;
     int rc = get_text(r, r->obj, "decided_at", "decided_at", OPTIONAL, 40, &decided);
     rc = rc ? rc
-            : get_text(r, r->obj, "dispute_reason", "dispute_reason", OPTIONAL, REASON_MAX, reason);
+            : get_text(r, r->obj, "dispute_reason", "dispute_reason", OPTIONAL | MULTILINE,
+                       REASON_MAX, reason);
     if (rc != CORE_OK) {
         return rc;
     }
@@ -776,7 +777,7 @@ static int import_timesheet(struct rec *r)
     if (cJSON_IsString(child) && cJSON_IsString(month) && id_ok(child->valuestring) &&
         strlen(month->valuestring) <= 7) {
         snprintf(r->who, sizeof r->who, " (child %s, month %s)", child->valuestring,
-                 utf8_text_ok(month->valuestring) ? month->valuestring : "?");
+                 utf8_text_ok(month->valuestring, false) ? month->valuestring : "?");
     }
     int rc = read_timesheet(r, &ts, &reason);
     if (rc != CORE_OK) {
@@ -866,10 +867,28 @@ static int on_array(struct import *ix, const struct bot_json_item *item)
     return CORE_OK;
 }
 
+/* cJSON silently cuts a string at an escaped NUL; such text is never a real name. */
+static bool has_nul_escape(const char *data, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (data[i] != '\\') {
+            continue;
+        }
+        if (data[i + 1] == 'u' && i + 5 < len && memcmp(data + i + 2, "0000", 4) == 0) {
+            return true;
+        }
+        i++; /* skip the escaped character */
+    }
+    return false;
+}
+
 static int on_element(struct import *ix, const struct bot_json_item *item)
 {
     struct rec r = {
         .ix = ix, .array = section_names[ix->section], .index = item->index, .line = item->line};
+    if (has_nul_escape(item->data, item->len)) {
+        return ix_fail(ix, item->line, "%s[%zu]: text contains \\u0000", r.array, r.index);
+    }
     cJSON *obj = cJSON_ParseWithLength(item->data, item->len);
     if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);

@@ -367,7 +367,7 @@ enum ts_current { TS_NONE, TS_PENDING_SAME, TS_PENDING_OTHER, TS_DECIDED_SAME, T
 
 static int timesheet_current(struct db *db, const struct db_timesheet_in *ts, enum ts_current *cur)
 {
-    static const char sql[] = "SELECT days, status, COALESCE(decided_at, 0) FROM timesheets"
+    static const char sql[] = "SELECT days, status FROM timesheets"
                               " WHERE child_id = ?1 AND month = ?2";
     sqlite3_stmt *stmt = db__stmt(db, sql);
     if (!stmt) {
@@ -380,11 +380,11 @@ static int timesheet_current(struct db *db, const struct db_timesheet_in *ts, en
     *cur = TS_NONE;
     if (err == CORE_OK && row) {
         enum db_ts_status status = ts_status_parse(sqlite3_column_text(stmt, 1));
-        bool same = column_text_equals(stmt, 0, ts->days) && status == ts->status &&
-                    sqlite3_column_int64(stmt, 2) == (ts->status ? ts->decided_at : 0);
+        bool same = column_text_equals(stmt, 0, ts->days) && status == ts->status;
         if (status == DB_TS_PENDING) {
             *cur = same ? TS_PENDING_SAME : TS_PENDING_OTHER;
         } else {
+            /* The same decision reported back with its own time is not a conflict. */
             *cur = same ? TS_DECIDED_SAME : TS_DECIDED_OTHER;
         }
     }

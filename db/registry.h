@@ -104,8 +104,9 @@ struct db_timesheet_in {
 };
 
 /** Inserts, or updates a row that is still pending. A row already confirmed or disputed is
- * never changed (the decision was made through us or reported before): if the input differs
- * from it, *out is DB_UPSERT_KEPT, else UNCHANGED. Decisions written here are "via portal". */
+ * never changed (the decision was made through us or reported before): if the input has another
+ * status or other days, *out is DB_UPSERT_KEPT, else UNCHANGED (the same decision with another
+ * decided_at is the portal echoing ours). Decisions written here are "via portal". */
 CORE_NODISCARD int db_timesheet_upsert(struct db *db,
                                        const struct db_timesheet_in *ts,
                                        int64_t now,

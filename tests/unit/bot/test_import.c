@@ -191,6 +191,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-top-unknown-field.json", CORE_EBADINPUT, "unknown top-level field \"parent\""},
     {"bad-syntax-truncated.json", CORE_EBADINPUT, "ends before it is complete"},
     {"bad-record-not-object.json", CORE_EBADINPUT, "parents[0]: must be an object"},
+    {"bad-record-nul-escape.json", CORE_EBADINPUT, "parents[0]: text contains \\u0000"},
     {"bad-kindergarten-name-missing.json", CORE_EBADINPUT,
      "kindergartens[0] (id kg-1): name: missing"},
     {"bad-kindergarten-id-bad.json", CORE_EBADINPUT, "kindergartens[0] (id kg 1): id: must be"},
@@ -337,6 +338,78 @@ static void test_failed_reimport_keeps_previous_data(void **state)
     cJSON_Delete(pii);
     db_parent_row_cleanup(&row);
     assert_counts(r, 3, 5, 6, 13);
+}
+
+static void test_changed_record_is_updated(void **state)
+{
+    struct tb_registry *r = *state;
+    struct bot_import_summary sum;
+    assert_int_equal(tb_registry_import_demo(r, &sum), CORE_OK);
+    struct db_parent_row before;
+    cJSON_Delete(parent_pii(r, "900514410006", &before));
+    char demo[512], path[512], err[BOT_IMPORT_ERROR_MAX];
+    tb_fixture_path("registry-demo.json", demo, sizeof demo);
+    char *text = read_all(demo);
+    replace_all(&text, "+77010000001", "8 (705) 123-45-67"); /* a new phone, typed loosely */
+    replace_all(&text, "\"status\": \"cancelled\"", "\"status\": \"active\"");
+    write_temp(r, "changed.json", text, path, sizeof path);
+    free(text);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err), CORE_OK);
+    assert_int_equal(sum.updated, 2); /* the parent and Ольга's voucher */
+    assert_int_equal(sum.inserted, 0);
+    struct db_parent_row after;
+    cJSON *pii = parent_pii(r, "900514410006", &after);
+    assert_string_equal(str(pii, "phone"), "+77051234567");
+    cJSON_Delete(pii);
+    assert_int_equal(after.id, before.id);
+    assert_memory_not_equal(after.phone_hash, before.phone_hash, BOT_HASH_BYTES);
+    db_parent_row_cleanup(&before);
+    db_parent_row_cleanup(&after);
+    assert_counts(r, 3, 5, 6, 13);
+}
+
+static void test_import_from_open_stream(void **state)
+{
+    struct tb_registry *r = *state;
+    char path[512], err[BOT_IMPORT_ERROR_MAX];
+    tb_fixture_path("import/ok-minimal.json", path, sizeof path);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    struct bot_import_summary sum;
+    assert_int_equal(bot_import_stream(r->db, r->crypto, in, NOW, &sum, err, sizeof err), CORE_OK);
+    fclose(in);
+    assert_int_equal(sum.timesheets, 1);
+    assert_counts(r, 1, 1, 1, 1);
+}
+
+static void test_multiline_reason_but_not_names(void **state)
+{
+    struct tb_registry *r = *state;
+    char minimal[512], path[512], err[BOT_IMPORT_ERROR_MAX];
+    struct bot_import_summary sum;
+    tb_fixture_path("import/ok-minimal.json", minimal, sizeof minimal);
+    char *text = read_all(minimal);
+    replace_all(&text, "\"status\": \"pending\"",
+                "\"status\": \"disputed\", \"decided_at\": \"2026-12-02T10:00:00+05:00\","
+                " \"dispute_reason\": \"Бала ауырды.\\nАнықтама бар.\"");
+    write_temp(r, "reason.json", text, path, sizeof path);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err), CORE_OK);
+    struct db_timesheet_row ts;
+    assert_int_equal(db_timesheet_get(r->db, "ch-1", "2026-11", &ts), CORE_OK);
+    unsigned char *plain = NULL;
+    size_t len = 0;
+    assert_int_equal(bot_crypto_unseal(r->crypto, ts.dispute_reason_enc, ts.dispute_reason_len,
+                                       "timesheets.dispute_reason_enc", &plain, &len),
+                     CORE_OK);
+    assert_string_equal((const char *)plain, "Бала ауырды.\nАнықтама бар.");
+    free(plain);
+    db_timesheet_rows_cleanup(&ts, 1);
+    replace_all(&text, "\"Айгерім\"", "\"Ай\\nгерім\"");
+    write_temp(r, "name.json", text, path, sizeof path);
+    free(text);
+    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err),
+                     CORE_EBADINPUT);
+    assert_non_null(strstr(err, "given_name: not valid UTF-8 text (or contains control"));
 }
 
 static void test_iin_digits_not_matching_birth_date_import(void **state)
@@ -494,6 +567,15 @@ static void test_command(void **state)
     run_cli(r->dir, two, &res);
     assert_int_equal(res.code, 2);
 
+    char *missing[] = {"tabelbot", "import", "no-such-file.json", NULL};
+    run_cli(r->dir, missing, &res);
+    assert_int_equal(res.code, 1);
+    assert_int_equal(count_lines(res.err), 1);
+    assert_non_null(strstr(res.err, "cannot open no-such-file.json"));
+    char db_path[256];
+    snprintf(db_path, sizeof db_path, "%s/tabelbot.db", r->dir);
+    assert_int_not_equal(access(db_path, F_OK), 0); /* nothing created for a wrong path */
+
     char *bad_run[] = {"tabelbot", "import", bad, NULL};
     run_cli(r->dir, bad_run, &res);
     assert_int_equal(res.code, 1);
@@ -528,6 +610,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reimport_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_bad_file_imports_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_reimport_keeps_previous_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_record_is_updated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_from_open_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multiline_reason_but_not_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iin_digits_not_matching_birth_date_import, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_decided_timesheets_not_downgraded, setup, teardown),

@@ -170,9 +170,17 @@ static void test_timesheet_upsert_updates_pending(void **state)
     assert_int_equal(what, DB_UPSERT_UPDATED);
     assert_int_equal(db_timesheet_upsert(f->db, &ts, 1100, &what), CORE_OK);
     assert_int_equal(what, DB_UPSERT_UNCHANGED);
+    ts.decided_at = 1300; /* the same decision echoed with another time: no conflict */
+    assert_int_equal(db_timesheet_upsert(f->db, &ts, 1100, &what), CORE_OK);
+    assert_int_equal(what, DB_UPSERT_UNCHANGED);
+    ts.status = DB_TS_DISPUTED; /* a different decision: ours stays */
+    assert_int_equal(db_timesheet_upsert(f->db, &ts, 1100, &what), CORE_OK);
+    assert_int_equal(what, DB_UPSERT_KEPT);
+    ts.status = DB_TS_CONFIRMED;
     struct db_timesheet_row row;
     assert_int_equal(db_timesheet_get(f->db, "ch-1", "2026-11", &row), CORE_OK);
     assert_int_equal(row.status, DB_TS_CONFIRMED);
+    assert_int_equal(row.decided_at, 1200);
     assert_string_equal(row.decided_via, "portal");
     assert_string_equal(row.days, ts.days);
     db_timesheet_rows_cleanup(&row, 1);
