@@ -17,6 +17,26 @@ static const char usage[] =
     "  version                        print the version\n"
     "  --help                         this text\n";
 
+int bot_cli_take_config(const char *command, int argc, char **argv, int *i, const char **path)
+{
+    const char *arg = argv[*i];
+    const char *value = NULL;
+    if (strcmp(arg, "--config") == 0) {
+        value = *i + 1 < argc ? argv[*i + 1] : "";
+        *i += *i + 1 < argc ? 1 : 0;
+    } else if (strncmp(arg, "--config=", 9) == 0) {
+        value = arg + 9;
+    } else {
+        return 0;
+    }
+    if (value[0] == '\0') {
+        fprintf(stderr, "tabelbot %s: --config needs a file name\n", command);
+        return -1;
+    }
+    *path = value;
+    return 1;
+}
+
 int bot_cli_main(int argc, char **argv)
 {
     if (argc < 2) {

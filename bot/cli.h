@@ -7,4 +7,10 @@
 /** Runs the command line; returns the process exit code. */
 int bot_cli_main(int argc, char **argv);
 
+/** The one option every command takes. If argv[*i] is "--config FILE" or "--config=FILE",
+ * stores the (borrowed) path, moves *i to the last argument it used and returns 1; returns 0
+ * when argv[*i] is something else; on a missing or empty FILE prints
+ * "tabelbot <command>: --config needs a file name" and returns -1 (a usage error). */
+int bot_cli_take_config(const char *command, int argc, char **argv, int *i, const char **path);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "adapters/console.h"
 #include "adapters/reply_codec.h"
+#include "bot/cli.h"
 #include "bot/clock.h"
 #include "bot/config.h"
 #include "bot/conversation.h"
@@ -66,13 +67,18 @@ static int parse_args(int argc, char **argv, struct chat_args *args)
     args->user = "terminal";
     args->send_start = true;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--user") == 0) {
+        int taken = bot_cli_take_config("chat", argc, argv, &i, &args->config_path);
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken > 0) {
+            continue;
+        }
+        if (strcmp(argv[i], "--user") == 0) {
             if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                return usage(strcmp(argv[i], "--config") == 0 ? "--config needs a file name"
-                                                              : "--user needs a name");
+                return usage("--user needs a name");
             }
-            const char **slot = argv[i][2] == 'c' ? &args->config_path : &args->user;
-            *slot = argv[++i];
+            args->user = argv[++i];
         } else if (strcmp(argv[i], "--no-start") == 0) {
             args->send_start = false;
         } else {

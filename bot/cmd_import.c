@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bot/cli.h"
 #include "bot/config.h"
 #include "bot/crypto.h"
 #include "bot/import.h"
@@ -35,17 +36,16 @@ static int usage(const char *why)
 static int parse_args(int argc, char **argv, struct import_args *a)
 {
     bool options = true;
+    int taken = 0;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         if (options && strcmp(arg, "--") == 0) {
             options = false;
-        } else if (options && strcmp(arg, "--config") == 0) {
-            if (i + 1 >= argc) {
-                return usage("--config needs a FILE");
+        } else if (options &&
+                   (taken = bot_cli_take_config("import", argc, argv, &i, &a->config)) != 0) {
+            if (taken < 0) {
+                return 2;
             }
-            a->config = argv[++i];
-        } else if (options && strncmp(arg, "--config=", 9) == 0) {
-            a->config = arg + 9;
         } else if (options && strcmp(arg, "--stats") == 0) {
             a->stats = true;
         } else if (options && arg[0] == '-' && arg[1] != '\0') {
@@ -60,9 +60,6 @@ static int parse_args(int argc, char **argv, struct import_args *a)
     }
     if (!a->file) {
         return usage("missing FILE");
-    }
-    if (a->config && !a->config[0]) {
-        return usage("--config needs a FILE");
     }
     return -1;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/cli.h"
 #include "bot/config.h"
 #include "db/db.h"
 
@@ -16,15 +17,11 @@ static int parse_args(int argc, char **argv, const char **config_path)
 {
     *config_path = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                fprintf(stderr, "tabelbot migrate: --config needs a file name\n");
-                return 2;
-            }
-            *config_path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9] != '\0') {
-            *config_path = argv[i] + 9;
-        } else {
+        int taken = bot_cli_take_config("migrate", argc, argv, &i, config_path);
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken == 0) {
             fprintf(stderr,
                     "tabelbot migrate: unknown argument '%s' (usage: migrate [--config FILE])\n",
                     argv[i]);

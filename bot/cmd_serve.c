@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bot/app.h"
+#include "bot/cli.h"
 #include "bot/config.h"
 #include "bot/wiring.h"
 #include "core/log.h"
@@ -20,15 +21,11 @@ static int parse_args(int argc, char **argv, const char **config_path)
 {
     *config_path = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0) {
-            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                fprintf(stderr, "tabelbot serve: --config needs a file name\n");
-                return 2;
-            }
-            *config_path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9] != '\0') {
-            *config_path = argv[i] + 9;
-        } else {
+        int taken = bot_cli_take_config("serve", argc, argv, &i, config_path);
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken == 0) {
             fprintf(stderr,
                     "tabelbot serve: unknown argument '%s' (usage: serve [--config FILE])\n",
                     argv[i]);
