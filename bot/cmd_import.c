@@ -36,16 +36,17 @@ static int usage(const char *why)
 static int parse_args(int argc, char **argv, struct import_args *a)
 {
     bool options = true;
-    int taken = 0;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
+        int taken = options ? bot_cli_take_config("import", argc, argv, &i, &a->config) : 0;
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken > 0) {
+            continue;
+        }
         if (options && strcmp(arg, "--") == 0) {
             options = false;
-        } else if (options &&
-                   (taken = bot_cli_take_config("import", argc, argv, &i, &a->config)) != 0) {
-            if (taken < 0) {
-                return 2;
-            }
         } else if (options && strcmp(arg, "--stats") == 0) {
             a->stats = true;
         } else if (options && arg[0] == '-' && arg[1] != '\0') {
