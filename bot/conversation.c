@@ -663,6 +663,15 @@ static int parse_telegram(struct bot_conversation *conv,
     return CORE_OK;
 }
 
+/* A row is judged at the time the service stored it (and answered 200 to the channel), not
+ * when the processor reaches it: a backlog on the last evening, a retry or a restart must not
+ * push a decision made before the deadline past it. The processing time stands in only for a
+ * row without a usable one. */
+static int64_t row_time(const struct bot_inbox_row *row, int64_t now_s)
+{
+    return row->received_at > 0 && row->received_at <= now_s ? row->received_at : now_s;
+}
+
 int bot_conversation_handle_row(void *ctx,
                                 struct db *db,
                                 const struct bot_inbox_row *row,
@@ -691,7 +700,7 @@ int bot_conversation_handle_row(void *ctx,
     if (rc == CORE_OK && dialog) {
         char prefix[48];
         snprintf(prefix, sizeof prefix, "in:%lld", (long long)row->id);
-        rc = bot_conversation_handle(conv, in, prefix, now_s);
+        rc = bot_conversation_handle(conv, in, prefix, row_time(row, now_s));
     }
     sodium_memzero(in, sizeof *in);
     free(in);
