@@ -220,17 +220,6 @@ int dlg__iin_options(struct dlg_ctx *ctx)
     return r < 0 ? r : dlg__opt(ctx, "op", "opt.operator");
 }
 
-/* The hard checks: 12 digits and the check digit. The century/sex digit is only a hint. */
-static bool iin_checksum_ok(const char *iin)
-{
-    enum dlg_iin_verdict v = dlg_iin_check(iin);
-    if (v == DLG_IIN_BAD_CENTURY) {
-        int check = dlg_iin_check_digit(iin);
-        return check >= 0 && check == iin[11] - '0';
-    }
-    return v == DLG_IIN_OK;
-}
-
 static int send_code(struct dlg_ctx *ctx)
 {
     struct dlg_effect *fx;
@@ -257,7 +246,7 @@ int dlg__iin_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         r = dlg__say(ctx, "iin.need12", NULL);
         return r < 0 ? r : dlg__reattach(ctx);
     }
-    if (!iin_checksum_ok(iin)) {
+    if (!dlg_iin_valid(iin)) { /* the century/sex digit is only a hint */
         r = dlg__say(ctx, "iin.checksum", NULL);
         return r < 0 ? r : dlg__reattach(ctx);
     }
