@@ -5,6 +5,7 @@
  * is judged at. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "bot/outbox.h"
 #include "core/caltime.h"
 #include "db/db_int.h"
+#include "db/inbox.h"
 #include "support/records_env.h"
 #include "support/registry_support.h"
 
@@ -60,26 +62,63 @@ static int64_t at(const char *iso)
     return t;
 }
 
-/* One typed line as the inbox processor hands it over: stored at received_at, processed at
- * now, inside a transaction. */
+/* One typed line as the inbox processor handles it: stored at received_at (sealed, keyed by
+ * its chat), handled at now inside a transaction with the row's 'done' mark. */
 static void send_at(struct fx *f, const char *user, const char *line, int64_t received, int64_t now)
 {
     char payload[512];
-    assert_true(bot_conversation_console_payload(user, line, payload, sizeof payload) > 0);
+    int len = bot_conversation_console_payload(user, line, payload, sizeof payload);
+    assert_true(len > 0);
     char ext[32];
     snprintf(ext, sizeof ext, "t-%lld", (long long)++f->next_id);
-    unsigned char hash[32] = {0};
-    struct bot_inbox_row row = {.id = f->next_id,
+    char identity[80];
+    int n = snprintf(identity, sizeof identity, "console:%s", user);
+    unsigned char hash[BOT_HASH_BYTES];
+    bot_crypto_hash(f->reg.crypto, "chat", identity, (size_t)n, hash);
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    assert_int_equal(bot_crypto_seal(f->reg.crypto, payload, (size_t)len, BOT_INBOX_PAYLOAD_AD,
+                                     &sealed, &sealed_len),
+                     CORE_OK);
+    int64_t id = 0;
+    assert_int_equal(db_inbox_insert(f->reg.db, "console", ext, hash, sizeof hash, sealed,
+                                     sealed_len, received, &id),
+                     CORE_OK);
+    free(sealed);
+    struct bot_inbox_row row = {.id = id,
                                 .channel = "console",
                                 .external_id = ext,
                                 .chat_hash = hash,
                                 .chat_hash_len = sizeof hash,
                                 .payload = payload,
-                                .payload_len = strlen(payload),
+                                .payload_len = (size_t)len,
                                 .received_at = received};
     assert_int_equal(db_begin(f->reg.db), CORE_OK);
     assert_int_equal(bot_conversation_handle_row(&f->conv, f->reg.db, &row, now), CORE_OK);
+    assert_int_equal(db_inbox_mark_done(f->reg.db, id, now), CORE_OK);
     assert_int_equal(db_commit(f->reg.db), CORE_OK);
+}
+
+/* True when some inbox row still unseals to a payload containing needle. */
+static bool inbox_holds(struct fx *f, const char *needle)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db__conn(f->reg.db), "SELECT payload_enc FROM inbox", -1, &stmt, NULL),
+        SQLITE_OK);
+    bool found = false;
+    while (!found && sqlite3_step(stmt) == SQLITE_ROW) {
+        unsigned char *plain = NULL;
+        size_t len = 0;
+        if (bot_crypto_unseal(f->reg.crypto, sqlite3_column_blob(stmt, 0),
+                              (size_t)sqlite3_column_bytes(stmt, 0), BOT_INBOX_PAYLOAD_AD, &plain,
+                              &len) == CORE_OK) {
+            found = strstr((const char *)plain, needle) != NULL;
+            free(plain);
+        }
+    }
+    sqlite3_finalize(stmt);
+    return found;
 }
 
 static void say(struct fx *f, const char *user, const char *line, int64_t now)
@@ -174,11 +213,28 @@ static void test_decision_judged_when_it_was_received(void **state)
                      1);
 }
 
+/* "Unlink and erase" says the phone and IIN are erased from the bot: no stored update of the
+ * chat may still hold them (sealed or not: the key opens them). */
+static void test_erase_leaves_no_typed_iin_behind(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now);
+    say(f, "erlan", "7", now); /* unlink and erase */
+    say(f, "erlan", "1", now); /* yes */
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    assert_false(inbox_holds(f, "920303310748"));
+    assert_false(inbox_holds(f, "+77070000003"));
+    assert_false(inbox_holds(f, f->codes.last_code));
+    assert_int_equal(count(f, "SELECT count(*) FROM inbox WHERE status = 'done'"), 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_confirm_inside_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_judged_when_it_was_received, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
