@@ -111,6 +111,8 @@ size_t dlg_state_encode(const struct dlg_state *state, char *out, size_t out_len
     enc_int(&e, "unknown", state->unknown_count);
     enc_int(&e, "last_at", state->last_at);
     enc_int(&e, "otp_sent_at", state->otp_sent_at);
+    enc_int(&e, "match_fails", state->match_fails);
+    enc_int(&e, "match_window_at", state->match_window_at);
     if (e.overflow) {
         out[0] = '\0';
         return 0;
@@ -230,6 +232,8 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
         {"unknown", 0, 1000},
         {"last_at", 0, INT64_MAX},
         {"otp_sent_at", 0, INT64_MAX},
+        {"match_fails", 0, 1000},
+        {"match_window_at", 0, INT64_MAX},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         if (strcmp(key, ranges[i].key) != 0) {
@@ -270,8 +274,14 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
         case 9:
             s->last_at = v;
             break;
-        default:
+        case 10:
             s->otp_sent_at = v;
+            break;
+        case 11:
+            s->match_fails = (int)v;
+            break;
+        default:
+            s->match_window_at = v;
             break;
         }
         return 0;

@@ -229,12 +229,46 @@ static void test_erase_leaves_no_typed_iin_behind(void **state)
     assert_int_equal(count(f, "SELECT count(*) FROM inbox WHERE status = 'done'"), 9);
 }
 
+/* The IIN step answers whether a phone and an IIN belong together: a chat that keeps getting
+ * it wrong is stopped for an hour, also across /start, before it can walk the IIN's serial
+ * digits for a known phone. */
+static void test_registry_tries_are_bounded(void **state)
+{
+    struct fx *f = *state;
+    static const char *const wrong[] = {"920303310006", "920303310016", "920303310026",
+                                        "920303310036", "920303310046"};
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    say(f, "mallory", "/start", now);
+    say(f, "mallory", "1", now);
+    say(f, "mallory", "1", now);
+    say(f, "mallory", "+77070000003", now);
+    char text[CORE_REPLY_TEXT_MAX];
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        say(f, "mallory", wrong[i], now + (int64_t)i);
+        last_reply(f, text, sizeof text);
+    }
+    say(f, "mallory", "920303310748", now + 60); /* the right one, too late */
+    assert_int_equal(f->codes.delivered, 0);
+    say(f, "mallory", "/start", now + 120); /* starting again does not reset the count */
+    say(f, "mallory", "1", now + 120);
+    say(f, "mallory", "1", now + 120);
+    say(f, "mallory", "+77070000003", now + 120);
+    say(f, "mallory", "920303310748", now + 120);
+    assert_int_equal(f->codes.delivered, 0);
+    last_reply(f, text, sizeof text);
+    assert_non_null(strstr(text, "58"));           /* minutes left, in the parent's language */
+    say(f, "mallory", "920303310748", now + 3600); /* idle: the IIN step is asked again */
+    say(f, "mallory", "920303310748", now + 3601);
+    assert_int_equal(f->codes.delivered, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_confirm_inside_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_judged_when_it_was_received, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
