@@ -121,13 +121,24 @@ static int contact_load(struct turn *t)
     return rc;
 }
 
+/* A fresh dialog state; a linked contact stays linked (the link lives in contacts, not in the
+ * session), so a lost or unreadable session never sends a parent through registration again. */
+static void state_fresh(struct turn *t)
+{
+    dlg_state_init(t->state, t->in->channel);
+    int lang = dlg_lang_parse(t->contact.language);
+    dlg_state_restore_link(t->state, t->contact.parent_id, t->contact.consent_version,
+                           t->contact.consent_at, lang < 0 ? DLG_LANG_KK : (enum dlg_lang)lang,
+                           t->contact.reminders);
+}
+
 static int state_load(struct turn *t)
 {
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
     int rc = db_session_load(t->conv->db, t->contact.id, &sealed, &sealed_len);
     if (rc == CORE_ENOTFOUND) {
-        dlg_state_init(t->state, t->in->channel);
+        state_fresh(t);
         return CORE_OK;
     }
     if (rc != CORE_OK) {
@@ -141,7 +152,7 @@ static int state_load(struct turn *t)
         /* A state this version cannot read: start the dialog again rather than lock the
          * parent out. The registry and the link live elsewhere, so nothing is lost. */
         LOG_WARN("state_reset", "contact=%lld reason=undecodable", (long long)t->contact.id);
-        dlg_state_init(t->state, t->in->channel);
+        state_fresh(t);
     }
     if (text) {
         sodium_memzero(text, text_len);

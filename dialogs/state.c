@@ -26,6 +26,26 @@ void dlg_state_init(struct dlg_state *state, enum core_channel channel)
     state->decision = DLG_DECISION_CONFIRM;
 }
 
+void dlg_state_restore_link(struct dlg_state *state,
+                            int64_t parent_id,
+                            const char *consent_version,
+                            int64_t consent_at,
+                            enum dlg_lang lang,
+                            bool reminders_on)
+{
+    if (parent_id <= 0) {
+        return;
+    }
+    state->step = DLG_ST_MENU;
+    state->parent_id = parent_id;
+    snprintf(state->consent_version, sizeof state->consent_version, "%s",
+             consent_version ? consent_version : "");
+    state->consent_at = consent_at;
+    state->lang = (unsigned)lang < DLG_LANG_COUNT ? lang : DLG_LANG_KK;
+    state->lang_chosen = true;
+    state->reminders_off = !reminders_on;
+}
+
 int64_t dlg_state_parent(const struct dlg_state *state)
 {
     return state->parent_id;

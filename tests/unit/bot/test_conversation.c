@@ -262,6 +262,35 @@ static void test_registry_tries_are_bounded(void **state)
     assert_int_equal(f->codes.delivered, 1);
 }
 
+/* The link lives with the contact; a session this version cannot read (a newer or older
+ * state format, a damaged row) restarts the dialog in the menu, not in registration. */
+static void test_unreadable_session_keeps_the_link(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now);
+    static const char foreign[] = "v=99\nstep=SOMEWHERE\n";
+    unsigned char *sealed = NULL;
+    size_t sealed_len = 0;
+    assert_int_equal(bot_crypto_seal(f->reg.crypto, foreign, strlen(foreign), "sessions.state_enc",
+                                     &sealed, &sealed_len),
+                     CORE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db__conn(f->reg.db), "UPDATE sessions SET state_enc = ?1",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(stmt, 1, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+    free(sealed);
+    say(f, "erlan", "1", now); /* the menu: confirm a timesheet */
+    say(f, "erlan", "1", now); /* November */
+    say(f, "erlan", "1", now); /* confirm */
+    say(f, "erlan", "1", now); /* yes */
+    assert_int_equal(count(f, erlan_november), 1);
+    assert_int_equal(f->codes.delivered, 1); /* no second registration */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decision_judged_when_it_was_received, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
