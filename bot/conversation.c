@@ -148,6 +148,14 @@ static int state_load(struct turn *t)
     size_t text_len = 0;
     rc = bot_crypto_unseal(t->conv->crypto, sealed, sealed_len, AD_SESSION_STATE, &text, &text_len);
     free(sealed);
+    if (rc == CORE_ECRYPTO) {
+        /* This row's seal does not open (the contact was found with the same key, so only the
+         * row is damaged): answer as for an unreadable state, or every message of this parent
+         * would fail for ever. */
+        LOG_WARN("state_reset", "contact=%lld reason=unsealable", (long long)t->contact.id);
+        state_fresh(t);
+        return CORE_OK;
+    }
     if (rc == CORE_OK && dlg_state_decode((const char *)text, text_len, t->state) != CORE_OK) {
         /* A state this version cannot read: start the dialog again rather than lock the
          * parent out. The registry and the link live elsewhere, so nothing is lost. */

@@ -264,6 +264,30 @@ static void test_registry_tries_are_bounded(void **state)
 
 /* The link lives with the contact; a session this version cannot read (a newer or older
  * state format, a damaged row) restarts the dialog in the menu, not in registration. */
+/* Confirms November from the menu; the contact is linked. */
+static void confirm_november(struct fx *f, int64_t now)
+{
+    say(f, "erlan", "1", now); /* the menu: confirm a timesheet */
+    say(f, "erlan", "1", now); /* November */
+    say(f, "erlan", "1", now); /* confirm */
+    say(f, "erlan", "1", now); /* yes */
+    assert_int_equal(count(f, erlan_november), 1);
+    assert_int_equal(f->codes.delivered, 1); /* no second registration */
+}
+
+/* A session row whose seal no longer opens (bit rot, a bad restore) is damaged, not a reason
+ * to fail every message of that parent for ever. */
+static void test_damaged_session_row_is_not_a_dead_end(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now);
+    assert_int_equal(sqlite3_exec(db__conn(f->reg.db),
+                                  "UPDATE sessions SET state_enc = zeroblob(96)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    confirm_november(f, now);
+}
+
 static void test_unreadable_session_keeps_the_link(void **state)
 {
     struct fx *f = *state;
@@ -283,12 +307,7 @@ static void test_unreadable_session_keeps_the_link(void **state)
     assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
     free(sealed);
-    say(f, "erlan", "1", now); /* the menu: confirm a timesheet */
-    say(f, "erlan", "1", now); /* November */
-    say(f, "erlan", "1", now); /* confirm */
-    say(f, "erlan", "1", now); /* yes */
-    assert_int_equal(count(f, erlan_november), 1);
-    assert_int_equal(f->codes.delivered, 1); /* no second registration */
+    confirm_november(f, now);
 }
 
 int main(void)
@@ -299,6 +318,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_session_row_is_not_a_dead_end, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
