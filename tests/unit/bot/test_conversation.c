@@ -16,6 +16,7 @@
 
 #include "adapters/reply_codec.h"
 #include "bot/conversation.h"
+#include "bot/import.h"
 #include "bot/outbox.h"
 #include "core/caltime.h"
 #include "db/db_int.h"
@@ -310,6 +311,51 @@ static void test_unreadable_session_keeps_the_link(void **state)
     confirm_november(f, now);
 }
 
+/* The importer takes registry ids with '/' (A-Z a-z 0-9 . _ : / -); the receipt record allows
+ * any printable ASCII but '|'. A child whose id has a '/' must be confirmable like any other. */
+static void test_child_id_with_slash_is_confirmable(void **state)
+{
+    struct fx *f = *state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/slash.json", f->reg.dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("{\"format\": \"tabelbot-registry/1\","
+          " \"kindergartens\": [{\"id\": \"kg/9\", \"city\": \"Астана\","
+          "  \"name\": {\"kk\": \"Күншуақ\", \"ru\": \"Солнышко\"}}],"
+          " \"parents\": [{\"iin\": \"910101420002\", \"phone\": \"+77010000099\","
+          "  \"surname\": \"Сапарова\", \"given_name\": \"Мәдина\", \"gender\": \"F\","
+          "  \"birth_date\": \"1991-01-01\", \"language\": \"kk\"}],"
+          " \"children\": [{\"id\": \"kg/9/ch-1\", \"parent_iin\": \"910101420002\","
+          "  \"given_name\": \"Нұр\", \"surname\": \"Сапаров\", \"gender\": \"M\","
+          "  \"birth_date\": \"2021-04-02\", \"kindergarten_id\": \"kg/9\","
+          "  \"voucher\": {\"number\": \"V/9\", \"status\": \"active\"}}],"
+          " \"timesheets\": [{\"child_id\": \"kg/9/ch-1\", \"month\": \"2026-11\","
+          "  \"days\": \"-PPPPP--PPPPP--PAAAP--PPPPP--P\", \"status\": \"pending\"}]}",
+          file);
+    assert_int_equal(fclose(file), 0);
+    struct bot_import_summary sum;
+    char err[BOT_IMPORT_ERROR_MAX] = "";
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    assert_int_equal(bot_import_file(f->reg.db, f->reg.crypto, path, now, &sum, err, sizeof err),
+                     CORE_OK);
+    say(f, "madina", "/start", now);
+    say(f, "madina", "1", now);
+    say(f, "madina", "1", now);
+    say(f, "madina", "+77010000099", now);
+    say(f, "madina", "910101420002", now);
+    say(f, "madina", f->codes.last_code, now);
+    say(f, "madina", "1", now); /* this is me */
+    say(f, "madina", "1", now); /* confirm a timesheet (one child: the months) */
+    say(f, "madina", "1", now); /* November */
+    say(f, "madina", "1", now); /* confirm */
+    say(f, "madina", "1", now); /* yes */
+    assert_int_equal(count(f, "SELECT count(*) FROM timesheets WHERE child_id = 'kg/9/ch-1'"
+                              " AND status = 'confirmed' AND receipt IS NOT NULL"),
+                     1);
+    assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE child_id = 'kg/9/ch-1'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_session_row_is_not_a_dead_end, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_child_id_with_slash_is_confirmable, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
