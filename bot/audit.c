@@ -79,7 +79,7 @@ static bool id_ok(const char *id)
     for (size_t i = 0; i < len; i++) {
         char c = id[i];
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && c != '-' && c != '_' && c != '.' && c != ':') {
+        if (!alnum && c != '-' && c != '_' && c != '.' && c != ':' && c != '/') {
             return false;
         }
     }

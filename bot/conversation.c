@@ -121,13 +121,24 @@ static int contact_load(struct turn *t)
     return rc;
 }
 
+/* A fresh dialog state; a linked contact stays linked (the link lives in contacts, not in the
+ * session), so a lost or unreadable session never sends a parent through registration again. */
+static void state_fresh(struct turn *t)
+{
+    dlg_state_init(t->state, t->in->channel);
+    int lang = dlg_lang_parse(t->contact.language);
+    dlg_state_restore_link(t->state, t->contact.parent_id, t->contact.consent_version,
+                           t->contact.consent_at, lang < 0 ? DLG_LANG_KK : (enum dlg_lang)lang,
+                           t->contact.reminders);
+}
+
 static int state_load(struct turn *t)
 {
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
     int rc = db_session_load(t->conv->db, t->contact.id, &sealed, &sealed_len);
     if (rc == CORE_ENOTFOUND) {
-        dlg_state_init(t->state, t->in->channel);
+        state_fresh(t);
         return CORE_OK;
     }
     if (rc != CORE_OK) {
@@ -137,11 +148,19 @@ static int state_load(struct turn *t)
     size_t text_len = 0;
     rc = bot_crypto_unseal(t->conv->crypto, sealed, sealed_len, AD_SESSION_STATE, &text, &text_len);
     free(sealed);
+    if (rc == CORE_ECRYPTO) {
+        /* This row's seal does not open (the contact was found with the same key, so only the
+         * row is damaged): answer as for an unreadable state, or every message of this parent
+         * would fail for ever. */
+        LOG_WARN("state_reset", "contact=%lld reason=unsealable", (long long)t->contact.id);
+        state_fresh(t);
+        return CORE_OK;
+    }
     if (rc == CORE_OK && dlg_state_decode((const char *)text, text_len, t->state) != CORE_OK) {
         /* A state this version cannot read: start the dialog again rather than lock the
          * parent out. The registry and the link live elsewhere, so nothing is lost. */
         LOG_WARN("state_reset", "contact=%lld reason=undecodable", (long long)t->contact.id);
-        dlg_state_init(t->state, t->in->channel);
+        state_fresh(t);
     }
     if (text) {
         sodium_memzero(text, text_len);
@@ -663,6 +682,15 @@ static int parse_telegram(struct bot_conversation *conv,
     return CORE_OK;
 }
 
+/* A row is judged at the time the service stored it (and answered 200 to the channel), not
+ * when the processor reaches it: a backlog on the last evening, a retry or a restart must not
+ * push a decision made before the deadline past it. The processing time stands in only for a
+ * row without a usable one. */
+static int64_t row_time(const struct bot_inbox_row *row, int64_t now_s)
+{
+    return row->received_at > 0 && row->received_at <= now_s ? row->received_at : now_s;
+}
+
 int bot_conversation_handle_row(void *ctx,
                                 struct db *db,
                                 const struct bot_inbox_row *row,
@@ -691,7 +719,7 @@ int bot_conversation_handle_row(void *ctx,
     if (rc == CORE_OK && dialog) {
         char prefix[48];
         snprintf(prefix, sizeof prefix, "in:%lld", (long long)row->id);
-        rc = bot_conversation_handle(conv, in, prefix, now_s);
+        rc = bot_conversation_handle(conv, in, prefix, row_time(row, now_s));
     }
     sodium_memzero(in, sizeof *in);
     free(in);

@@ -5,7 +5,7 @@
  * The canonical record is one line of ASCII, seven fields separated by '|', in this order:
  *   tabelbot-receipt/1|<decision>|<child_id>|<month>|<days_hash>|<decided_at>|<channel>
  *   decision   "confirmed" or "disputed"
- *   child_id   the registry child id (printable ASCII, no '|')
+ *   child_id   the registry child id: A-Z a-z 0-9 . _ : / - (the importer's id alphabet)
  *   month      the reporting month "YYYY-MM"
  *   days_hash  64 lowercase hex: BLAKE2b-256 (unkeyed) of the days string the parent reviewed
  *   decided_at ISO 8601 with the service's pinned offset, "2026-12-03T10:00:00+05:00"

@@ -22,8 +22,9 @@ static const char sql_next[] =
     "                   WHERE j.status = 'new' AND j.chat_hash = i.chat_hash AND j.id < i.id)"
     " ORDER BY i.id LIMIT ?2";
 
-static const char sql_done[] = "UPDATE inbox SET status = 'done', processed_at = ?2, error = NULL"
-                               " WHERE id = ?1 AND status = 'new'";
+static const char sql_done[] =
+    "UPDATE inbox SET status = 'done', processed_at = ?2, error = NULL, payload_enc = X''"
+    " WHERE id = ?1 AND status = 'new'";
 
 static const char sql_failure[] =
     "UPDATE inbox SET attempts = attempts + 1, error = ?2,"

@@ -56,7 +56,9 @@ db_inbox_next(struct db *db, int64_t now_ms, struct db_inbox_row *rows, size_t m
 /** Frees the payloads of n rows (safe on zeroed rows and twice). */
 void db_inbox_rows_cleanup(struct db_inbox_row *rows, size_t n);
 
-/** 'new' -> 'done'. CORE_ESTATE when the row is not 'new' (someone else finished it). */
+/** 'new' -> 'done', dropping the payload: a handled update is never read again, and what a
+ * parent typed (IIN, phone, codes) must not outlive its handling (an erased chat is erased).
+ * The row itself stays for dedupe. CORE_ESTATE when the row is not 'new'. */
 CORE_NODISCARD int db_inbox_mark_done(struct db *db, int64_t id, int64_t now_s);
 
 /** Counts one failed attempt of a 'new' row and stores the error text (never personal data).

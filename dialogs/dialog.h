@@ -212,6 +212,15 @@ void dlg_state_init(struct dlg_state *state, enum core_channel channel);
 size_t dlg_state_encode(const struct dlg_state *state, char *out, size_t out_len);
 /** Parses what encode wrote; unknown or damaged input is CORE_EBADINPUT (state untouched). */
 CORE_NODISCARD int dlg_state_decode(const char *text, size_t len, struct dlg_state *state);
+/** Makes a fresh state (dlg_state_init) that of a parent already linked: the main menu, the
+ * consent they accepted, their language and reminder choice. bot/ calls it when a linked
+ * contact's session is missing or unreadable, since the link itself lives with the contact. */
+void dlg_state_restore_link(struct dlg_state *state,
+                            int64_t parent_id,
+                            const char *consent_version,
+                            int64_t consent_at,
+                            enum dlg_lang lang,
+                            bool reminders_on);
 /** The linked parent, or 0. */
 int64_t dlg_state_parent(const struct dlg_state *state);
 enum dlg_lang dlg_state_lang(const struct dlg_state *state);

@@ -74,6 +74,8 @@ struct dlg_state {
     int unknown_count;          /* unknown inputs in a row */
     int64_t last_at;            /* last inbound, 0 before the first */
     int64_t otp_sent_at;        /* last code sent, 0 when none */
+    int match_fails;            /* phone + IIN pairs the registry did not know, this window */
+    int64_t match_window_at;    /* when that window started, 0 before the first miss */
 };
 
 /* ---- the step table ---- */

@@ -220,15 +220,39 @@ int dlg__iin_options(struct dlg_ctx *ctx)
     return r < 0 ? r : dlg__opt(ctx, "op", "opt.operator");
 }
 
-/* The hard checks: 12 digits and the check digit. The century/sex digit is only a hint. */
-static bool iin_checksum_ok(const char *iin)
+/* The IIN step tells whether a phone and an IIN belong together, so unbounded tries would let
+ * whoever knows a parent's phone walk the IIN's serial digits (10^4 per birth date) until the
+ * registry answers. A chat gets MATCH_FAILS_MAX misses per MATCH_WINDOW_S; the counter lives
+ * in the chat's state and survives /start (an unlinked chat cannot erase itself). */
+#define MATCH_FAILS_MAX 5
+#define MATCH_WINDOW_S  3600
+
+/* 1 (and the answer said) when this chat has used up its misses; 0 when it may try. */
+static int match_locked(struct dlg_ctx *ctx)
 {
-    enum dlg_iin_verdict v = dlg_iin_check(iin);
-    if (v == DLG_IIN_BAD_CENTURY) {
-        int check = dlg_iin_check_digit(iin);
-        return check >= 0 && check == iin[11] - '0';
+    struct dlg_state *st = ctx->st;
+    int64_t since = ctx->now - st->match_window_at;
+    if (st->match_fails < MATCH_FAILS_MAX || since < 0 || since >= MATCH_WINDOW_S) {
+        return 0;
     }
-    return v == DLG_IIN_OK;
+    char minutes[16];
+    snprintf(minutes, sizeof minutes, "%d", (int)((MATCH_WINDOW_S - since + 59) / 60));
+    int r = dlg__say(ctx, "iin.too_many", "minutes", minutes, NULL);
+    if (r == 0) {
+        r = dlg__say_contact(ctx);
+    }
+    return r < 0 ? r : 1;
+}
+
+static void match_missed(struct dlg_ctx *ctx)
+{
+    struct dlg_state *st = ctx->st;
+    int64_t since = ctx->now - st->match_window_at;
+    if (st->match_window_at == 0 || since < 0 || since >= MATCH_WINDOW_S) {
+        st->match_window_at = ctx->now;
+        st->match_fails = 0;
+    }
+    st->match_fails++;
 }
 
 static int send_code(struct dlg_ctx *ctx)
@@ -257,8 +281,12 @@ int dlg__iin_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         r = dlg__say(ctx, "iin.need12", NULL);
         return r < 0 ? r : dlg__reattach(ctx);
     }
-    if (!iin_checksum_ok(iin)) {
+    if (!dlg_iin_valid(iin)) { /* the century/sex digit is only a hint */
         r = dlg__say(ctx, "iin.checksum", NULL);
+        return r < 0 ? r : dlg__reattach(ctx);
+    }
+    r = match_locked(ctx);
+    if (r != 0) {
         return r < 0 ? r : dlg__reattach(ctx);
     }
     enum dlg_match match = DLG_MATCH_NONE;
@@ -270,6 +298,7 @@ int dlg__iin_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     }
     if (match != DLG_MATCH_OK || holder.id <= 0) {
         /* never say which of the two did not match */
+        match_missed(ctx);
         r = dlg__say(ctx, "iin.nomatch", NULL);
         if (r == 0) {
             r = dlg__say_contact(ctx);

@@ -26,6 +26,26 @@ void dlg_state_init(struct dlg_state *state, enum core_channel channel)
     state->decision = DLG_DECISION_CONFIRM;
 }
 
+void dlg_state_restore_link(struct dlg_state *state,
+                            int64_t parent_id,
+                            const char *consent_version,
+                            int64_t consent_at,
+                            enum dlg_lang lang,
+                            bool reminders_on)
+{
+    if (parent_id <= 0) {
+        return;
+    }
+    state->step = DLG_ST_MENU;
+    state->parent_id = parent_id;
+    snprintf(state->consent_version, sizeof state->consent_version, "%s",
+             consent_version ? consent_version : "");
+    state->consent_at = consent_at;
+    state->lang = (unsigned)lang < DLG_LANG_COUNT ? lang : DLG_LANG_KK;
+    state->lang_chosen = true;
+    state->reminders_off = !reminders_on;
+}
+
 int64_t dlg_state_parent(const struct dlg_state *state)
 {
     return state->parent_id;
@@ -111,6 +131,8 @@ size_t dlg_state_encode(const struct dlg_state *state, char *out, size_t out_len
     enc_int(&e, "unknown", state->unknown_count);
     enc_int(&e, "last_at", state->last_at);
     enc_int(&e, "otp_sent_at", state->otp_sent_at);
+    enc_int(&e, "match_fails", state->match_fails);
+    enc_int(&e, "match_window_at", state->match_window_at);
     if (e.overflow) {
         out[0] = '\0';
         return 0;
@@ -230,6 +252,8 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
         {"unknown", 0, 1000},
         {"last_at", 0, INT64_MAX},
         {"otp_sent_at", 0, INT64_MAX},
+        {"match_fails", 0, 1000},
+        {"match_window_at", 0, INT64_MAX},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         if (strcmp(key, ranges[i].key) != 0) {
@@ -270,8 +294,14 @@ static int set_int_field(const char *key, const char *val, struct dlg_state *s)
         case 9:
             s->last_at = v;
             break;
-        default:
+        case 10:
             s->otp_sent_at = v;
+            break;
+        case 11:
+            s->match_fails = (int)v;
+            break;
+        default:
+            s->match_window_at = v;
             break;
         }
         return 0;
