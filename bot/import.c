@@ -429,14 +429,17 @@ struct person {
 static const char *const genders[] = {"M", "F", NULL};
 static const char *const languages[] = {"kk", "ru", "en", NULL};
 
-/* The hard checks only (domain.md §1): the century/sex digit is a hint, as in the dialog. */
 static int check_iin(struct rec *r, const char *field, const char *iin)
 {
-    if (dlg_iin_valid(iin)) {
+    switch (dlg_iin_check(iin)) {
+    case DLG_IIN_OK:
         return CORE_OK;
-    }
-    if (dlg_iin_check(iin) == DLG_IIN_NOT_12_DIGITS) {
+    case DLG_IIN_NOT_12_DIGITS:
         return rec_fail(r, field, "must be exactly 12 digits");
+    case DLG_IIN_BAD_CENTURY:
+        return rec_fail(r, field, "7th digit must be 1-6");
+    case DLG_IIN_BAD_CHECKSUM:
+        break;
     }
     return rec_fail(r, field, "check digit does not match (not a valid IIN)");
 }

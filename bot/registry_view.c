@@ -112,7 +112,7 @@ static int find_holder(void *ctx,
     struct bot_registry_view *v = ctx;
     char phone[16];
     *match = DLG_MATCH_NONE;
-    if (!iin || !phone_e164 || !dlg_iin_valid(iin) ||
+    if (!iin || !phone_e164 || dlg_iin_check(iin) != DLG_IIN_OK ||
         dlg_phone_normalize(phone_e164, false, phone, sizeof phone) != DLG_PHONE_OK) {
         return CORE_OK;
     }

@@ -281,8 +281,12 @@ int dlg__iin_input(struct dlg_ctx *ctx, const struct dlg_input *input)
         r = dlg__say(ctx, "iin.need12", NULL);
         return r < 0 ? r : dlg__reattach(ctx);
     }
-    if (!dlg_iin_valid(iin)) { /* the century/sex digit is only a hint */
-        r = dlg__say(ctx, "iin.checksum", NULL);
+    /* The structural checks of the issue's spec: 12 digits, the check digit, and a 7th
+     * (century and sex) digit from 1 to 6. The date and sex it encodes are never compared with
+     * the person (domain.md §1.2): the registry name shown back is the real check. */
+    enum dlg_iin_verdict verdict = dlg_iin_check(iin);
+    if (verdict != DLG_IIN_OK) {
+        r = dlg__say(ctx, verdict == DLG_IIN_BAD_CENTURY ? "iin.century" : "iin.checksum", NULL);
         return r < 0 ? r : dlg__reattach(ctx);
     }
     r = match_locked(ctx);

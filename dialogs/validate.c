@@ -17,16 +17,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-bool dlg_iin_valid(const char *iin)
-{
-    enum dlg_iin_verdict v = dlg_iin_check(iin);
-    if (v == DLG_IIN_BAD_CENTURY) {
-        int check = dlg_iin_check_digit(iin);
-        return check >= 0 && check == iin[11] - '0';
-    }
-    return v == DLG_IIN_OK;
-}
-
 int dlg_iin_check_digit(const char *first11)
 {
     int sum = 0;

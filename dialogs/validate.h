@@ -24,10 +24,6 @@ struct dlg_iin_hint {
 
 /** Checks a 12-character string of digits; `iin` must be NUL-terminated. */
 enum dlg_iin_verdict dlg_iin_check(const char *iin);
-/** The hard checks of domain.md §1 only: 12 digits and a matching check digit. The 7th
- * (century and sex) digit is a hint, never a reason to refuse, so a BAD_CENTURY IIN whose
- * check digit matches is valid. */
-bool dlg_iin_valid(const char *iin);
 /** The check digit for 11 digits, or -1 when none exists (pass 2 gives 10). */
 int dlg_iin_check_digit(const char *first11);
 void dlg_iin_hint(const char *iin, struct dlg_iin_hint *out);

