@@ -75,6 +75,20 @@ static const char *check_nonempty(const char *text)
     return text[0] ? NULL : "must not be empty";
 }
 
+/* The consent version goes into audit rows, which hold printable ASCII only. */
+static const char *check_consent_version(const char *text)
+{
+    if (!text[0]) {
+        return "must not be empty";
+    }
+    for (const char *p = text; *p; p++) {
+        if (*p < 0x21 || *p > 0x7e || *p == '|') {
+            return "must be printable ASCII without spaces, e.g. \"2026-11\"";
+        }
+    }
+    return NULL;
+}
+
 static bool has_prefix(const char *text, const char *prefix)
 {
     return strncmp(text, prefix, strlen(prefix)) == 0;
@@ -268,7 +282,7 @@ static const struct bot_cfg_key schema[] = {
     INT(time, quiet_end_hour, 0, 23),
     STR(log, level, check_log_level),
     INT(dialog, idle_timeout_s, 1, 30 * 86400),
-    STR(dialog, consent_version, check_nonempty),
+    STR(dialog, consent_version, check_consent_version),
     INT(otp, ttl_s, 30, 3600),
     INT(otp, resend_cooldown_s, 0, 3600),
     INT(otp, max_attempts, 1, 100),
