@@ -667,7 +667,8 @@ static void test_config_rule_enums(void **state)
     expect_key_error("portal", "mode", "\"cloud\"", "must be embedded or remote");
     expect_key_error("dev", "code_sink", "\"sms\"", "must be none or console");
     expect_key_error("database", "synchronous", "\"off\"", "must be full or normal");
-    expect_key_error("dialog", "consent_version", "\"2026 ж.\"", "must be printable ASCII");
+    expect_key_error("dialog", "consent_version", "\"2026 ж.\"",
+                     "must be printable ASCII without spaces, e.g. \"2026-11\"");
     expect_key_error("log", "level", "\"verbose\"", "must be error, warn, info, debug or trace");
     expect_key_ok("log", "level", "\"INFO\"", &cfg); /* core_log_level_parse ignores case */
     static const char *const levels[] = {"error", "warn", "info", "debug", "trace"};
