@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bot/http_server.h"
+#include "bot/keystore.h"
 #include "bot/webhook.h"
 #include "core/log.h"
 #include "db/db.h"
@@ -280,15 +281,10 @@ int bot_app_new(const struct bot_config *cfg,
     int rc = bot_clock_init(&app->clock, cfg->dev.clock_override, now_env, &note, err, err_len);
     if (rc == CORE_OK) {
         note_clock(note, now_env);
-        rc = bot_crypto_open(cfg->security.data_key_file, cfg->security.create_key_if_missing,
-                             &app->crypto);
-        if (rc != CORE_OK) {
-            snprintf(err, err_len, "cannot open key file %s: %s", cfg->security.data_key_file,
-                     core_strerror(rc));
-        }
+        rc = open_db(app, err, err_len);
     }
     if (rc == CORE_OK) {
-        rc = open_db(app, err, err_len);
+        rc = bot_keystore_open(app->db, cfg, &app->crypto, err, err_len);
     }
     if (rc == CORE_OK) {
         rc = init_loop(app, err, err_len);

@@ -22,6 +22,7 @@
 #include "bot/conversation.h"
 #include "bot/crypto.h"
 #include "bot/inbox.h"
+#include "bot/keystore.h"
 #include "bot/outbox.h"
 #include "core/log.h"
 #include "db/db.h"
@@ -126,18 +127,13 @@ static int open_parts(struct chat *chat, char *err, size_t err_len)
         LOG_WARN("clock", "msg=\"TABELBOT_NOW ignored: [dev] clock_override is off\"");
     }
     if (rc == CORE_OK) {
-        rc = bot_crypto_open(chat->cfg.security.data_key_file,
-                             chat->cfg.security.create_key_if_missing, &chat->crypto);
-        if (rc != CORE_OK) {
-            snprintf(err, err_len, "key file %s: %s", chat->cfg.security.data_key_file,
-                     core_strerror(rc));
-        }
-    }
-    if (rc == CORE_OK) {
         rc = db_open(chat->cfg.database.path, &chat->db);
         if (rc != CORE_OK) {
             snprintf(err, err_len, "database %s: %s", chat->cfg.database.path, core_strerror(rc));
         }
+    }
+    if (rc == CORE_OK) {
+        rc = bot_keystore_open(chat->db, &chat->cfg, &chat->crypto, err, err_len);
     }
     if (rc == CORE_OK) {
         rc = bot_conversation_check_catalogs(err, err_len);

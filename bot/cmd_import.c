@@ -15,6 +15,7 @@
 #include "bot/config.h"
 #include "bot/crypto.h"
 #include "bot/import.h"
+#include "bot/keystore.h"
 #include "db/db.h"
 
 extern char **environ;
@@ -92,19 +93,18 @@ static double seconds_since(const struct timespec *start)
 /* Opens the key and the database (creating them when the config allows). 0 or exit code 1. */
 static int open_store(const struct bot_config *cfg, struct bot_crypto **crypto, struct db **db)
 {
-    int rc =
-        bot_crypto_open(cfg->security.data_key_file, cfg->security.create_key_if_missing, crypto);
-    if (rc != CORE_OK) {
-        fprintf(stderr, "tabelbot: import: cannot use the key file %s: %s\n",
-                cfg->security.data_key_file, core_strerror(rc));
-        return 1;
-    }
-    rc = db_open(cfg->database.path, db);
+    int rc = db_open(cfg->database.path, db);
     if (rc != CORE_OK) {
         fprintf(stderr, "tabelbot: import: cannot open the database %s: %s\n", cfg->database.path,
                 core_strerror(rc));
-        bot_crypto_close(*crypto);
-        *crypto = NULL;
+        return 1;
+    }
+    char err[512];
+    rc = bot_keystore_open(*db, cfg, crypto, err, sizeof err);
+    if (rc != CORE_OK) {
+        fprintf(stderr, "tabelbot: import: %s\n", err);
+        db_close(*db);
+        *db = NULL;
         return 1;
     }
     return 0;
