@@ -39,7 +39,16 @@ int bot_keystore_open(
         return rc;
     }
     bool paired = rc == CORE_OK;
-    if (paired && !file_exists(path)) {
+    bool holds_data = paired;
+    if (!paired) {
+        /* A database from before the pairing: its data needs the key it was sealed with. */
+        rc = db_holds_sealed_data(db, &holds_data);
+        if (rc != CORE_OK) {
+            snprintf(err, err_len, "cannot inspect the database: %s", core_strerror(rc));
+            return rc;
+        }
+    }
+    if (holds_data && !file_exists(path)) {
         snprintf(err, err_len,
                  "key file %s is missing, and this database holds data sealed with it: restore "
                  "the key file (a new key could not read it)",

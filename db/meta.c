@@ -52,3 +52,19 @@ int db_meta_set(struct db *db, const char *key, const char *value)
     sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
     return db__exec_stmt(db, stmt);
 }
+
+int db_holds_sealed_data(struct db *db, bool *yes)
+{
+    static const char sql[] =
+        "SELECT EXISTS (SELECT 1 FROM parents) OR EXISTS (SELECT 1 FROM contacts)"
+        " OR EXISTS (SELECT 1 FROM inbox) OR EXISTS (SELECT 1 FROM outbox)";
+    sqlite3_stmt *stmt = db__stmt(db, sql);
+    if (!stmt) {
+        return CORE_EDB;
+    }
+    int rc = sqlite3_step(stmt);
+    int err = rc == SQLITE_ROW ? CORE_OK : db__err(db, rc);
+    *yes = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) != 0;
+    sqlite3_reset(stmt);
+    return err;
+}

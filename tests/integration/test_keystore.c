@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "support/proc.h"
 
@@ -64,6 +65,20 @@ static void test_missing_or_foreign_key_is_refused(void **state)
     /* The right key back: everything works again. */
     assert_int_equal(rename(saved, key), 0);
     import_demo(dir, config, 0, out, sizeof out);
+
+    /* A database from before the pairing (no key id recorded) that holds sealed data is not
+     * given a fresh key either. */
+    char db_path[300];
+    snprintf(db_path, sizeof db_path, "%s/tabelbot.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM meta WHERE key = 'crypto.key_id'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(rename(key, saved), 0);
+    import_demo(dir, config, 1, out, sizeof out);
+    assert_int_not_equal(access(key, F_OK), 0);
     tb_rmtree(dir);
     tb_rmtree(other);
 }
