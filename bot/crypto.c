@@ -37,7 +37,7 @@ static int write_new_key_file(const char *path)
     randombytes_buf(material, sizeof material);
     sodium_bin2hex(hex, sizeof hex, material, sizeof material);
     sodium_memzero(material, sizeof material);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         sodium_memzero(hex, sizeof hex);
         return CORE_EIO;
@@ -57,15 +57,19 @@ static int write_new_key_file(const char *path)
 
 static int read_key_file(const char *path, unsigned char material[KEY_MATERIAL])
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    /* Open once and check what was opened (no stat-then-open race); never follow a link. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
         return errno == ENOENT ? CORE_ENOTFOUND : CORE_EIO;
     }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        return CORE_ECRYPTO; /* readable by others: refuse rather than trust it */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        close(fd);
+        return CORE_ECRYPTO; /* not a plain file, or readable by others: refuse to trust it */
     }
-    FILE *f = fopen(path, "r");
+    FILE *f = fdopen(fd, "r");
     if (!f) {
+        close(fd);
         return CORE_EIO;
     }
     char text[sizeof KEY_FILE_MAGIC + KEY_MATERIAL * 2 + 8] = {0};
@@ -104,6 +108,7 @@ int bot_crypto_open(const char *key_file, bool create_if_missing, struct bot_cry
     unsigned char material[KEY_MATERIAL];
     int rc = load_material(key_file, create_if_missing, material);
     if (rc != CORE_OK) {
+        sodium_memzero(material, sizeof material); /* a partial decode may have written some */
         return rc;
     }
     struct bot_crypto *crypto = calloc(1, sizeof *crypto);
