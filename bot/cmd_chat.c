@@ -206,10 +206,8 @@ static int store_line(struct chat *chat, const char *line)
     }
     char external_id[64];
     snprintf(external_id, sizeof external_id, "term-%s-%lu", chat->session_tag, ++chat->seq);
-    char identity[80];
-    int n = snprintf(identity, sizeof identity, "console:%s", chat->user);
     unsigned char chat_hash[BOT_HASH_BYTES];
-    bot_crypto_hash(chat->crypto, "chat", identity, (size_t)n, chat_hash);
+    bot_inbox_chat_hash(chat->crypto, "console", chat->user, chat_hash);
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
     int rc = bot_crypto_seal(chat->crypto, payload, (size_t)len, "inbox.payload_enc", &sealed,

@@ -19,6 +19,8 @@
 #include "core/log.h"
 #include "db/contacts.h"
 #include "db/escalations.h"
+#include "db/inbox.h"
+#include "db/outbox.h"
 #include "db/portal_events.h"
 #include "db/registry.h"
 #include "db/sessions.h"
@@ -258,11 +260,28 @@ static int fx_link(struct turn *t, const struct dlg_effect *fx)
     return rc;
 }
 
+/* What the parent typed and what we answered, in the durable queues: handled inbox rows
+ * lose their payload, settled outbox rows go. Unanswered and unsent rows stay. */
+static int forget_chat(struct turn *t)
+{
+    unsigned char hash[BOT_HASH_BYTES];
+    bot_inbox_chat_hash(t->conv->crypto, t->channel, t->in->user_id, hash);
+    int rc = db_inbox_forget_chat(t->conv->db, hash, sizeof hash);
+    if (rc == CORE_OK &&
+        bot_outbox_chat_hash(t->conv->crypto, t->channel, t->in->user_id, hash) == CORE_OK) {
+        rc = db_outbox_forget_chat(t->conv->db, hash, sizeof hash);
+    }
+    return rc;
+}
+
 static int fx_erase(struct turn *t)
 {
     int rc = audit_simple(t, "erased", NULL);
     if (rc == CORE_OK) {
         rc = db_contact_erase(t->conv->db, t->contact.id);
+    }
+    if (rc == CORE_OK) {
+        rc = forget_chat(t);
     }
     if (rc == CORE_OK) {
         t->erased = true;

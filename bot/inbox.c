@@ -31,7 +31,14 @@ struct bot_inbox {
     bool started;
     bool closing;
     int open_handles;
+    uint64_t last_prune_ms; /* monotonic */
 };
+
+/* Handled rows are kept a week (far beyond any channel's re-delivery, Telegram's is 24 h, so
+ * dedupe holds), then deleted a bounded batch at a time, once a minute. */
+#define RETENTION_S      (7 * 86400)
+#define PRUNE_EVERY_MS   60000
+#define PRUNE_BATCH_ROWS 1000
 
 void bot_inbox_options_default(struct bot_inbox_options *opt)
 {
@@ -279,9 +286,30 @@ static void on_work(uv_timer_t *timer)
     }
 }
 
+static void prune(struct bot_inbox *inbox)
+{
+    uint64_t now = bot_clock_mono_ms();
+    if (inbox->last_prune_ms != 0 && now - inbox->last_prune_ms < PRUNE_EVERY_MS) {
+        return;
+    }
+    inbox->last_prune_ms = now;
+    int64_t deleted = 0;
+    int64_t cutoff = bot_clock_now_s(inbox->clock) - RETENTION_S;
+    int err = db_inbox_prune(inbox->db, cutoff, PRUNE_BATCH_ROWS, &deleted);
+    if (err != CORE_OK) {
+        LOG_WARN("inbox.prune_failed", "err=\"%s\"", core_strerror(err));
+    } else if (deleted > 0) {
+        LOG_INFO("inbox.pruned", "rows=%lld", (long long)deleted);
+    }
+}
+
 static void on_sweep(uv_timer_t *timer)
 {
-    bot_inbox_kick(timer->data);
+    struct bot_inbox *inbox = timer->data;
+    if (!inbox->closing) {
+        prune(inbox);
+    }
+    bot_inbox_kick(inbox);
 }
 
 void bot_inbox_kick(struct bot_inbox *inbox)
@@ -321,4 +349,15 @@ void bot_inbox_close(struct bot_inbox *inbox)
     inbox->closing = true;
     uv_close((uv_handle_t *)&inbox->work, on_closed);
     uv_close((uv_handle_t *)&inbox->sweep, on_closed);
+}
+
+void bot_inbox_chat_hash(const struct bot_crypto *crypto,
+                         const char *channel,
+                         const char *chat_id,
+                         unsigned char out[BOT_HASH_BYTES])
+{
+    char chat_key[CORE_USER_ID_MAX + 16];
+    int n = snprintf(chat_key, sizeof chat_key, "%s:%s", channel, chat_id);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof chat_key ? (size_t)n : sizeof chat_key - 1;
+    bot_crypto_hash(crypto, "chat", chat_key, len, out);
 }

@@ -56,6 +56,13 @@ struct bot_inbox_options {
 
 struct bot_inbox;
 
+/** The keyed hash that orders a chat's inbox rows: hash("chat", "<channel>:<chat id>"). Every
+ * writer of inbox rows uses it, and erase uses it to find the chat's rows. */
+void bot_inbox_chat_hash(const struct bot_crypto *crypto,
+                         const char *channel,
+                         const char *chat_id,
+                         unsigned char out[BOT_HASH_BYTES]);
+
 /** Fills the defaults noted above. */
 void bot_inbox_options_default(struct bot_inbox_options *opt);
 

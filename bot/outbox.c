@@ -741,13 +741,10 @@ int bot_outbox_enqueue(struct db *db,
         !item->payload || item->payload_len == 0) {
         return CORE_EINVAL;
     }
-    char chat[256];
-    int n = snprintf(chat, sizeof chat, "%s:%s", item->channel, item->recipient);
-    if (n < 0 || (size_t)n >= sizeof chat) {
+    unsigned char hash[BOT_HASH_BYTES];
+    if (bot_outbox_chat_hash(crypto, item->channel, item->recipient, hash) != CORE_OK) {
         return CORE_EINVAL;
     }
-    unsigned char hash[BOT_HASH_BYTES];
-    bot_crypto_hash(crypto, "outbox.chat", chat, (size_t)n, hash);
     unsigned char *recipient = NULL;
     unsigned char *payload = NULL;
     size_t recipient_len = 0;
@@ -772,8 +769,22 @@ int bot_outbox_enqueue(struct db *db,
         };
         err = db_outbox_enqueue(db, &row, now, id_out);
     }
-    memset(chat, 0, sizeof chat);
     free(recipient);
     free(payload);
     return err;
+}
+
+int bot_outbox_chat_hash(const struct bot_crypto *crypto,
+                         const char *channel,
+                         const char *recipient,
+                         unsigned char out[BOT_HASH_BYTES])
+{
+    char chat[256];
+    int n = snprintf(chat, sizeof chat, "%s:%s", channel, recipient);
+    if (n < 0 || (size_t)n >= sizeof chat) {
+        return CORE_EINVAL;
+    }
+    bot_crypto_hash(crypto, "outbox.chat", chat, (size_t)n, out);
+    memset(chat, 0, sizeof chat); /* the recipient is personal data */
+    return CORE_OK;
 }

@@ -146,6 +146,13 @@ CORE_NODISCARD int bot_outbox_enqueue(struct db *db,
                                       int64_t now_ms,
                                       int64_t *id_out);
 
+/** The keyed hash that orders a chat's outbox rows (channel + recipient), as enqueue computes
+ * it; erase uses it to find the chat's rows. CORE_EINVAL when they do not fit. */
+CORE_NODISCARD int bot_outbox_chat_hash(const struct bot_crypto *crypto,
+                                        const char *channel,
+                                        const char *recipient,
+                                        unsigned char out[BOT_HASH_BYTES]);
+
 /** Unix time in milliseconds from the real-time clock. */
 int64_t bot_outbox_wall_ms(void);
 

@@ -101,10 +101,8 @@ static int store(struct bot_webhook *webhook,
                  const char *chat_id,
                  const struct bot_http_request *req)
 {
-    char chat_key[CORE_USER_ID_MAX + 16];
-    snprintf(chat_key, sizeof chat_key, "%s:%s", channel, chat_id);
     unsigned char chat_hash[BOT_HASH_BYTES];
-    bot_crypto_hash(webhook->crypto, "chat", chat_key, strlen(chat_key), chat_hash);
+    bot_inbox_chat_hash(webhook->crypto, channel, chat_id, chat_hash);
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
     int err = bot_crypto_seal(webhook->crypto, req->body, req->body_len, BOT_INBOX_PAYLOAD_AD,

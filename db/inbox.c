@@ -205,3 +205,32 @@ int db_inbox_depth(struct db *db, int64_t *new_rows, int64_t *failed_rows)
     sqlite3_reset(stmt);
     return err;
 }
+
+int db_inbox_forget_chat(struct db *db, const unsigned char *chat_hash, size_t len)
+{
+    static const char sql[] = "UPDATE inbox SET payload_enc = X''"
+                              " WHERE chat_hash = ?1 AND status <> 'new' AND payload_enc <> X''";
+    sqlite3_stmt *stmt = db__stmt(db, sql);
+    if (!stmt) {
+        return CORE_EDB;
+    }
+    sqlite3_bind_blob(stmt, 1, chat_hash, (int)len, SQLITE_TRANSIENT);
+    return db__exec_stmt(db, stmt);
+}
+
+int db_inbox_prune(struct db *db, int64_t cutoff_s, int limit, int64_t *n_deleted)
+{
+    static const char sql[] = "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox"
+                              " WHERE status <> 'new' AND processed_at < ?1 LIMIT ?2)";
+    sqlite3_stmt *stmt = db__stmt(db, sql);
+    if (!stmt) {
+        return CORE_EDB;
+    }
+    sqlite3_bind_int64(stmt, 1, cutoff_s);
+    sqlite3_bind_int(stmt, 2, limit);
+    int err = db__exec_stmt(db, stmt);
+    if (n_deleted) {
+        *n_deleted = err == CORE_OK ? sqlite3_changes(db__conn(db)) : 0;
+    }
+    return err;
+}

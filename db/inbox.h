@@ -72,6 +72,14 @@ CORE_NODISCARD int db_inbox_mark_failure(struct db *db,
                                          int64_t now_s,
                                          bool *gave_up);
 
+/** "Erase my data": drops the payloads of the chat's handled and failed rows (what the parent
+ * typed). Rows still 'new' are kept: they are messages not yet answered. */
+CORE_NODISCARD int db_inbox_forget_chat(struct db *db, const unsigned char *chat_hash, size_t len);
+
+/** Retention: deletes up to limit handled ('done' or 'failed') rows processed before cutoff_s.
+ * Keep them longer than any channel re-delivers (Telegram: 24 h) so dedupe still works. */
+CORE_NODISCARD int db_inbox_prune(struct db *db, int64_t cutoff_s, int limit, int64_t *n_deleted);
+
 /** Rows waiting ('new') and rows given up on ('failed'), for metrics. Either may be NULL. */
 CORE_NODISCARD int db_inbox_depth(struct db *db, int64_t *new_rows, int64_t *failed_rows);
 

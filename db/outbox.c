@@ -429,3 +429,15 @@ int db_outbox_prune_sent(struct db *db, int64_t cutoff_ms, int limit, int64_t *n
     }
     return err;
 }
+
+int db_outbox_forget_chat(struct db *db, const unsigned char *chat_hash, size_t len)
+{
+    static const char sql[] =
+        "DELETE FROM outbox WHERE chat_hash = ?1 AND status IN ('sent', 'dead')";
+    sqlite3_stmt *stmt = db__stmt(db, sql);
+    if (!stmt) {
+        return CORE_EDB;
+    }
+    sqlite3_bind_blob(stmt, 1, chat_hash, (int)len, SQLITE_TRANSIENT);
+    return db__exec_stmt(db, stmt);
+}

@@ -125,6 +125,10 @@ CORE_NODISCARD int db_outbox_find(struct db *db, int64_t id, struct db_outbox_in
 /** Looks a row up by idempotency key; CORE_ENOTFOUND when absent. */
 CORE_NODISCARD int db_outbox_find_by_key(struct db *db, const char *idem_key, int64_t *id_out);
 
+/** "Erase my data": deletes the chat's settled rows ('sent' and 'dead'), whose sealed payloads
+ * and recipients are the parent's. Rows still to be sent stay (the goodbye among them). */
+CORE_NODISCARD int db_outbox_forget_chat(struct db *db, const unsigned char *chat_hash, size_t len);
+
 /** Deletes up to limit 'sent' rows sent before cutoff_ms, oldest first (their sealed payloads
  * are personal data; dead rows stay for operators). Bounded so one call stays short. */
 CORE_NODISCARD int

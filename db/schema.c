@@ -101,6 +101,9 @@ static const char *const migration_1[] = {
     "  UNIQUE (channel, external_id));",
     "CREATE INDEX inbox_new ON inbox(id) WHERE status = 'new';",
     "CREATE INDEX inbox_new_by_chat ON inbox(chat_hash, id) WHERE status = 'new';",
+    /* Erase finds a chat's old rows; retention finds old handled rows. */
+    "CREATE INDEX inbox_by_chat ON inbox(chat_hash);",
+    "CREATE INDEX inbox_handled ON inbox(processed_at) WHERE status <> 'new';",
     "CREATE TABLE outbox ("
     "  id INTEGER PRIMARY KEY,"
     "  channel TEXT NOT NULL,"
@@ -117,6 +120,7 @@ static const char *const migration_1[] = {
     "  created_at INTEGER NOT NULL,"
     "  sent_at INTEGER);",
     "CREATE INDEX outbox_open ON outbox(chat_hash, id) WHERE status IN ('pending','sending');",
+    "CREATE INDEX outbox_by_chat ON outbox(chat_hash);",
     /* claim order: interactive before bulk, then id (db/outbox.c) */
     "CREATE INDEX outbox_due ON outbox(priority, id) WHERE status = 'pending';",
     /* the dispatcher's next wake-up: earliest future attempt */

@@ -230,6 +230,35 @@ static void test_erase_leaves_no_typed_iin_behind(void **state)
     assert_int_equal(count(f, "SELECT count(*) FROM inbox WHERE status = 'done'"), 9);
 }
 
+/* Erase also empties the durable queues of the chat: failed inbox rows lose what the parent
+ * typed, settled outbox rows (our answers, with names in them) go; the goodbye still waiting
+ * to be sent stays, and another chat's rows are untouched. */
+static void test_erase_forgets_the_chats_queued_messages(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now);
+    register_erlan(f, "other", now); /* the same parent in a second chat */
+    sqlite3 *raw = db__conn(f->reg.db);
+    assert_int_equal(sqlite3_exec(raw, "UPDATE outbox SET status = 'sent'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "UPDATE inbox SET status = 'failed', payload_enc = X'0102'"
+                                  " WHERE id = (SELECT min(id) FROM inbox)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    int64_t other_sent = count(f, "SELECT count(*) FROM outbox WHERE status = 'sent'") / 2;
+    say(f, "erlan", "7", now); /* unlink and erase */
+    say(f, "erlan", "1", now); /* yes */
+    assert_int_equal(count(f, "SELECT count(*) FROM inbox WHERE status = 'failed'"
+                              " AND length(payload_enc) > 0"),
+                     0);
+    /* Only the other chat's answers remain sent; this chat keeps just what is still to go. */
+    assert_true(count(f, "SELECT count(*) FROM outbox WHERE status = 'sent'") >= other_sent);
+    assert_true(count(f, "SELECT count(*) FROM outbox WHERE status = 'sent'") < 2 * other_sent);
+    assert_true(count(f, "SELECT count(*) FROM outbox WHERE status = 'pending'") > 0);
+}
+
 /* The IIN step answers whether a phone and an IIN belong together: a chat that keeps getting
  * it wrong is stopped for an hour, also across /start, before it can walk the IIN's serial
  * digits for a known phone. */
@@ -362,6 +391,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirm_inside_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_judged_when_it_was_received, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erase_forgets_the_chats_queued_messages, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_session_row_is_not_a_dead_end, setup,

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "db/db.h"
+#include "db/db_int.h"
 #include "db/inbox.h"
 
 static const unsigned char chat_a[32] = {0xA};
@@ -173,6 +174,47 @@ static void test_joins_the_callers_transaction(void **state)
     expect_next(db, 0, (int64_t[]){a1}, 1);
 }
 
+static void test_retention_and_forgetting_a_chat(void **state)
+{
+    struct db *db = *state;
+    int64_t old = put(db, "1", chat_a, "old");
+    int64_t recent = put(db, "2", chat_b, "recent");
+    int64_t waiting = put(db, "3", chat_c, "waiting");
+    int64_t later = put(db, "4", chat_a, "later");
+    assert_int_equal(db_inbox_mark_done(db, old, 100), 0);
+    assert_int_equal(db_inbox_mark_done(db, recent, 5000), 0);
+    int64_t deleted = 0;
+    assert_int_equal(db_inbox_prune(db, 1000, 10, &deleted), 0);
+    assert_int_equal(deleted, 1); /* only the old handled row: never a waiting one */
+    assert_int_equal(db_inbox_insert(db, "telegram", "1", chat_a, 32,
+                                     (const unsigned char *)"again", 5, 6000, NULL),
+                     0); /* past retention an id is new again (channels re-deliver for hours) */
+    expect_next(db, 0, (const int64_t[]){waiting, later}, 2);
+    /* Forgetting a chat empties its handled rows only. */
+    bool gave_up = false;
+    assert_int_equal(db_inbox_mark_failure(db, later, "boom", 1, 0, 7000, &gave_up), 0);
+    assert_true(gave_up);
+    assert_int_equal(db_inbox_forget_chat(db, chat_a, 32), 0);
+    struct db_inbox_row rows[8];
+    size_t n = 0;
+    assert_int_equal(db_inbox_next(db, 0, rows, 8, &n), 0);
+    size_t still_waiting = 0;
+    for (size_t i = 0; i < n; i++) {
+        still_waiting += rows[i].payload_len > 0 ? 1 : 0; /* chat_a's new row keeps its body */
+    }
+    assert_int_equal(still_waiting, n);
+    db_inbox_rows_cleanup(rows, n);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db__conn(db),
+                                        "SELECT length(payload_enc) FROM inbox WHERE id = ?1", -1,
+                                        &stmt, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(stmt, 1, later);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 0); /* the failed row's body is gone */
+    sqlite3_finalize(stmt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +223,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_row_per_chat_in_arrival_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_backs_off_then_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins_the_callers_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_and_forgetting_a_chat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
