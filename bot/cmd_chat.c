@@ -16,6 +16,7 @@
 
 #include "adapters/console.h"
 #include "adapters/reply_codec.h"
+#include "adapters/utf8.h"
 #include "bot/cli.h"
 #include "bot/clock.h"
 #include "bot/config.h"
@@ -242,6 +243,43 @@ static int settle(struct chat *chat)
     return CORE_ETIMEOUT;
 }
 
+/* Reads one line; false at end of input. A line longer than the buffer is read to its end and
+ * reported through *too_long (nothing of it is sent: half a message would be worse). */
+static bool read_line(char *line, size_t cap, bool *too_long)
+{
+    *too_long = false;
+    if (!fgets(line, (int)cap, stdin)) {
+        return false;
+    }
+    size_t len = strlen(line);
+    if (len == cap - 1 && line[len - 1] != '\n') {
+        int c;
+        do {
+            c = getchar();
+        } while (c != '\n' && c != EOF);
+        *too_long = true;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return true;
+}
+
+/* A line the terminal channel cannot carry gets an answer here, as a channel would. */
+static bool line_is_sendable(const char *line, bool too_long)
+{
+    bool ok = false;
+    if (too_long) {
+        printf("\n(tabelbot chat: that line is longer than %d bytes and was not sent)\n",
+               CHAT_LINE_MAX - 1);
+    } else if (!ad_utf8_valid(line, strlen(line))) {
+        printf("\n(tabelbot chat: that line is not valid UTF-8 and was not sent; check the "
+               "terminal's encoding)\n");
+    } else {
+        ok = true;
+    }
+    fflush(stdout);
+    return ok;
+}
+
 static int converse(struct chat *chat, bool send_start)
 {
     bool tty = isatty(STDIN_FILENO);
@@ -254,12 +292,15 @@ static int converse(struct chat *chat, bool send_start)
             fputs("> ", stdout);
             fflush(stdout);
         }
-        if (!fgets(line, sizeof line, stdin)) {
+        bool too_long = false;
+        if (!read_line(line, sizeof line, &too_long)) {
             return 0;
         }
-        line[strcspn(line, "\r\n")] = '\0';
         if (!tty) {
             printf("> %s\n", line); /* a scripted session reads like a transcript */
+        }
+        if (!line_is_sendable(line, too_long)) {
+            continue;
         }
         int rc = store_line(chat, line);
         if (rc == CORE_OK) {

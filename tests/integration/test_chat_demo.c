@@ -203,6 +203,27 @@ static void test_marks_changed_after_review_are_not_signed(void **state)
                      0);
 }
 
+static void test_lines_the_terminal_cannot_carry_are_answered_not_sent(void **state)
+{
+    struct demo *demo = *state;
+    struct tb_term term;
+    start_chat(demo, &term, "typo");
+    assert_true(tb_term_expect(&term, "Қазақша", WAIT_MS));
+    say(&term, "\xff\xfe", "not valid UTF-8 and was not sent");
+    char *long_line = malloc(5000);
+    assert_non_null(long_line);
+    memset(long_line, 'a', 4999);
+    long_line[4999] = '\0';
+    say(&term, long_line, "longer than 2047 bytes and was not sent");
+    free(long_line);
+    say(&term, "1", "2026-11"); /* the conversation goes on where it was */
+    assert_int_equal(tb_term_finish(&term, WAIT_MS), 0);
+    tb_term_cleanup(&term);
+    assert_int_equal(count_rows(demo, "SELECT count(*) FROM inbox WHERE channel = 'console'"
+                                      " AND length(payload_enc) > 4000"),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_ru_parent_at_risk_confirms_with_a_warning_shown),
         cmocka_unit_test(test_the_link_survives_a_restart),
         cmocka_unit_test(test_marks_changed_after_review_are_not_signed),
+        cmocka_unit_test(test_lines_the_terminal_cannot_carry_are_answered_not_sent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
