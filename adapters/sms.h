@@ -29,9 +29,9 @@ enum ad_sms_encoding { AD_SMS_GSM7 = 0, AD_SMS_UCS2 = 1 };
 
 struct ad_sms_count {
     enum ad_sms_encoding encoding;
-    size_t chars;  /* code points */
-    size_t units;  /* septets (GSM-7, an extension character is two) or UTF-16 units */
-    int segments;  /* 0 for empty text */
+    size_t chars; /* code points */
+    size_t units; /* septets (GSM-7, an extension character is two) or UTF-16 units */
+    int segments; /* 0 for empty text */
 };
 
 /** Counts the segments of UTF-8 text exactly as a gateway splits it: GSM-7 when every character
@@ -132,9 +132,8 @@ struct ad_sms_meta {
  * sender's E.164 number, external_id the MessageSid, the Body as text) or a status callback
  * (meta only). CORE_EBADINPUT with meta->reason for: no MessageSid, no From or a From that is
  * not E.164, an empty Body, a Body longer than CORE_TEXT_MAX bytes, media without text. */
-CORE_NODISCARD int ad_twilio_parse(const struct ad_form *form,
-                                   struct core_inbound *in,
-                                   struct ad_sms_meta *meta);
+CORE_NODISCARD int
+ad_twilio_parse(const struct ad_form *form, struct core_inbound *in, struct ad_sms_meta *meta);
 
 /** The Messages API request body: To, From, Body and (when not "") StatusCallback. */
 CORE_NODISCARD int ad_twilio_send_body(const char *to,
@@ -160,11 +159,8 @@ CORE_NODISCARD int ad_twilio_answer(const char *body, size_t len, struct ad_sms_
  * &apiKey=<key>" (the key is a secret: the URL is never logged). */
 CORE_NODISCARD int ad_mobizon_send_path(const char *api_key, char *out, size_t out_len);
 /** The form body: recipient (digits, no '+'), text, and from when not "". */
-CORE_NODISCARD int ad_mobizon_send_body(const char *to_e164,
-                                        const char *from,
-                                        const char *text,
-                                        char *out,
-                                        size_t out_len);
+CORE_NODISCARD int ad_mobizon_send_body(
+    const char *to_e164, const char *from, const char *text, char *out, size_t out_len);
 /** Reads {"code":N,"data":{"messageId":..},"message":".."}: error_code = code, sid = messageId. */
 CORE_NODISCARD int ad_mobizon_answer(const char *body, size_t len, struct ad_sms_answer *out);
 

@@ -79,11 +79,13 @@ struct bot_config {
     } whatsapp;
     struct {
         bool enabled;
-        char provider[16]; /* "twilio" | "smsc" */
+        char provider[16]; /* "twilio" | "mobizon" (outbound only) */
         char api_base_url[BOT_CFG_URL];
-        char account[BOT_CFG_STR];  /* credentials: account sid / login */
-        char password[BOT_CFG_STR]; /* credentials: auth token / password */
+        char account[BOT_CFG_STR];  /* credentials: Twilio account SID (unused by mobizon) */
+        char password[BOT_CFG_STR]; /* credentials: Twilio auth token / Mobizon API key */
         char from[32];
+        int max_segments;   /* 3: longest SMS the renderer sends (it shortens, never splits) */
+        int max_per_second; /* 10: requests per second to the gateway */
     } sms;
     struct {
         char mode[16]; /* "embedded" | "remote" */
