@@ -225,8 +225,8 @@ static const char full_file[] = "# every key set to something other than its def
                                 "]\n"
                                 "[sms]\n"
                                 "enabled = true\n"
-                                "provider = \"smsc\"\n"
-                                "api_base_url = \"https://smsc.kz/sys\"\n"
+                                "provider = \"mobizon\"\n"
+                                "api_base_url = \"https://api.mobizon.kz\"\n"
                                 "account = \"login\"\n"
                                 "password = \"pass\"\n"
                                 "from = \"TABEL\"\n"
@@ -662,7 +662,7 @@ static void test_config_rule_enums(void **state)
     (void)state;
     struct bot_config cfg;
     expect_key_error("telegram", "mode", "\"hook\"", "must be webhook or polling");
-    expect_key_error("sms", "provider", "\"kcell\"", "must be twilio or smsc");
+    expect_key_error("sms", "provider", "\"kcell\"", "must be twilio or mobizon");
     expect_key_error("portal", "mode", "\"cloud\"", "must be embedded or remote");
     expect_key_error("dev", "code_sink", "\"sms\"", "must be none or console");
     expect_key_error("log", "level", "\"verbose\"", "must be error, warn, info, debug or trace");
@@ -674,7 +674,7 @@ static void test_config_rule_enums(void **state)
         expect_key_ok("log", "level", value, &cfg);
         assert_string_equal(cfg.log.level, levels[i]);
     }
-    expect_key_ok("sms", "provider", "\"smsc\"", &cfg);
+    expect_key_ok("sms", "provider", "\"mobizon\"", &cfg);
     expect_key_ok("dev", "code_sink", "\"console\"", &cfg);
     expect_key_error("database", "path", "\"\"", "must not be empty");
     expect_key_error("security", "data_key_file", "\"\"", "must not be empty");
@@ -738,7 +738,7 @@ static void test_config_rule_other_channels(void **state)
                  "password = \"p\"\n",
                  "t.toml: sms.from: required when sms.provider = \"twilio\" (set it in the file "
                  "or in TABELBOT_SMS_FROM)");
-    expect_ok("[sms]\nenabled = true\nprovider = \"smsc\"\napi_base_url = \"http://x\"\n"
+    expect_ok("[sms]\nenabled = true\nprovider = \"mobizon\"\napi_base_url = \"http://x\"\n"
               "account = \"a\"\npassword = \"p\"\n",
               &cfg);
     expect_error("[portal]\nmode = \"remote\"\n",

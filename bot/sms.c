@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT
+ * The SMS channel in bot/: Twilio signature, the gateway sender, the code sink, the gate for
+ * unknown numbers. */
+#define LOG_MODULE "sms"
+#include "bot/sms.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/reply_codec.h"
+#include "core/log.h"
+#include "db/contacts.h"
+#include "db/sms.h"
+#include "dialogs/dialog.h"
+#include "dialogs/i18n.h"
+
+#define BASE_MAX    (AD_FORM_MAX_BODY * 2 + BOT_CFG_URL + 1024)
+#define SIG_B64_MAX 64
+#define URL_MAX     (BOT_CFG_URL + 256)
+#define BODY_MAX    8192
+#define SMS_OUT_MAX 4096
+
+/* ---- the Twilio signature ---- */
+
+static bool signature_for(const char *token, const char *url, const struct ad_form *form,
+                          const char *given, size_t given_len)
+{
+    char *base = malloc(BASE_MAX);
+    if (!base) {
+        return false;
+    }
+    bool ok = false;
+    if (ad_twilio_signature_base(url, form, base, BASE_MAX) == CORE_OK) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int mac_len = 0;
+        char b64[SIG_B64_MAX];
+        if (HMAC(EVP_sha1(), token, (int)strlen(token), (const unsigned char *)base,
+                 strlen(base), mac, &mac_len) &&
+            sodium_base64_ENCODED_LEN(mac_len, sodium_base64_VARIANT_ORIGINAL) <= sizeof b64) {
+            sodium_bin2base64(b64, sizeof b64, mac, mac_len, sodium_base64_VARIANT_ORIGINAL);
+            ok = strlen(b64) == given_len && sodium_memcmp(b64, given, given_len) == 0;
+        }
+    }
+    free(base);
+    return ok;
+}
+
+/* The url with its scheme's default port added (add) or removed; false when not applicable. */
+static bool port_variant(const char *url, bool add, char *out, size_t out_len)
+{
+    const char *scheme_end = strstr(url, "://");
+    if (!scheme_end) {
+        return false;
+    }
+    const char *host = scheme_end + 3;
+    size_t host_len = strcspn(host, "/?#");
+    const char *colon = memchr(host, ':', host_len);
+    bool https = strncmp(url, "https://", 8) == 0;
+    const char *def = https ? ":443" : ":80";
+    int n;
+    if (add) {
+        if (colon) {
+            return false;
+        }
+        n = snprintf(out, out_len, "%.*s%s%s", (int)(host - url + (long)host_len), url, def,
+                     host + host_len);
+    } else {
+        if (!colon || (size_t)(host + host_len - colon) != strlen(def) ||
+            strncmp(colon, def, strlen(def)) != 0) {
+            return false;
+        }
+        n = snprintf(out, out_len, "%.*s%s", (int)(colon - url), url, host + host_len);
+    }
+    return n > 0 && (size_t)n < out_len;
+}
+
+bool bot_sms_twilio_signature_ok(const char *auth_token,
+                                 const char *url,
+                                 const struct ad_form *form,
+                                 const char *signature)
+{
+    if (!auth_token || !auth_token[0] || !signature || !url) {
+        return false;
+    }
+    while (*signature == ' ' || *signature == '\t') {
+        signature++;
+    }
+    size_t len = strlen(signature);
+    while (len > 0 && (signature[len - 1] == ' ' || signature[len - 1] == '\t')) {
+        len--;
+    }
+    if (len == 0 || len >= SIG_B64_MAX) {
+        return false;
+    }
+    char variant[URL_MAX];
+    bool ok = signature_for(auth_token, url, form, signature, len);
+    for (int add = 0; !ok && add < 2; add++) {
+        ok = port_variant(url, add == 1, variant, sizeof variant) &&
+             signature_for(auth_token, variant, form, signature, len);
+    }
+    return ok;
+}
+
+int bot_sms_webhook_url(const struct bot_config *cfg, const char *query, char *out, size_t out_len)
+{
+    const char *base = cfg->server.public_url;
+    size_t base_len = strlen(base);
+    while (base_len > 0 && base[base_len - 1] == '/') {
+        base_len--;
+    }
+    bool has_query = query && query[0];
+    int n = snprintf(out, out_len, "%.*s%s%s%s", (int)base_len, base, BOT_SMS_WEBHOOK_PATH,
+                     has_query ? "?" : "", has_query ? query : "");
+    return n > 0 && (size_t)n < out_len ? CORE_OK : CORE_ETOOBIG;
+}
+
+/* ---- metrics ---- */
+
+int bot_sms_register_metrics(struct bot_metrics *metrics)
+{
+    static const char *const by_kind[] = {"kind"};
+    int rc = bot_metrics_register_counter(
+        metrics, BOT_SMS_METRIC_SEGMENTS,
+        "SMS segments accepted by the gateway, by kind (interactive, code, bulk).", by_kind, 1);
+    if (rc == CORE_OK) {
+        rc = bot_metrics_register_counter(
+            metrics, BOT_SMS_METRIC_SHORTENED,
+            "SMS whose text was cut to stay within sms.max_segments, by kind.", by_kind, 1);
+    }
+    return rc;
+}
+
+const char *bot_sms_kind(int priority, const char *idem_key)
+{
+    if (priority == DB_OUTBOX_BULK) {
+        return "bulk";
+    }
+    if (idem_key &&
+        strncmp(idem_key, BOT_SMS_CODE_IDEM_PREFIX, strlen(BOT_SMS_CODE_IDEM_PREFIX)) == 0) {
+        return "code";
+    }
+    return "interactive";
+}
+
+/* ---- the sender ---- */
+
+struct bot_sms_sender {
+    const struct bot_config *cfg;
+    struct bot_metrics *metrics;
+    bool twilio;
+    double tokens; /* the rate limit: a token bucket of max_per_second */
+    int64_t refilled_ns;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int bot_sms_sender_new(const struct bot_config *cfg,
+                       struct bot_metrics *metrics,
+                       struct bot_sms_sender **out)
+{
+    struct bot_sms_sender *s = calloc(1, sizeof *s);
+    if (!s) {
+        return CORE_ENOMEM;
+    }
+    s->cfg = cfg;
+    s->metrics = metrics;
+    s->twilio = strcmp(cfg->sms.provider, "twilio") == 0;
+    s->tokens = cfg->sms.max_per_second;
+    s->refilled_ns = mono_ns();
+    *out = s;
+    return CORE_OK;
+}
+
+void bot_sms_sender_free(struct bot_sms_sender *sender)
+{
+    free(sender);
+}
+
+static bool take_token(struct bot_sms_sender *s)
+{
+    int64_t now = mono_ns();
+    double rate = s->cfg->sms.max_per_second;
+    s->tokens += (double)(now - s->refilled_ns) / 1e9 * rate;
+    if (s->tokens > rate) {
+        s->tokens = rate;
+    }
+    s->refilled_ns = now;
+    if (s->tokens < 1.0) {
+        return false;
+    }
+    s->tokens -= 1.0;
+    return true;
+}
+
+static void count(struct bot_sms_sender *s, const char *metric, const char *kind, double n)
+{
+    const char *labels[] = {kind};
+    if (s->metrics && bot_metrics_counter_add(s->metrics, metric, labels, n) != CORE_OK) {
+        LOG_DEBUG("metrics_failed", "metric=%s", metric);
+    }
+}
+
+static int basic_auth(const struct bot_config *cfg, struct bot_http_call *call)
+{
+    char plain[2 * BOT_CFG_STR + 2];
+    char header[sizeof plain * 2 + 16];
+    int n = snprintf(plain, sizeof plain, "%s:%s", cfg->sms.account, cfg->sms.password);
+    if (n < 0 || (size_t)n >= sizeof plain) {
+        return CORE_EINVAL;
+    }
+    memcpy(header, "Basic ", 6);
+    sodium_bin2base64(header + 6, sizeof header - 6, (const unsigned char *)plain, (size_t)n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    int rc = bot_http_call_add_header(call, "Authorization", header);
+    sodium_memzero(plain, sizeof plain);
+    sodium_memzero(header, sizeof header);
+    return rc;
+}
+
+static int render_twilio(struct bot_sms_sender *s,
+                         const struct bot_outbox_msg *msg,
+                         const char *text,
+                         struct bot_http_call *call)
+{
+    const struct bot_config *cfg = s->cfg;
+    char url[URL_MAX];
+    char callback[URL_MAX];
+    char query[32];
+    char *body = malloc(BODY_MAX);
+    if (!body) {
+        return CORE_ENOMEM;
+    }
+    snprintf(query, sizeof query, "o=%lld", (long long)msg->id);
+    int n = snprintf(url, sizeof url, "%s/2010-04-01/Accounts/%s/Messages.json",
+                     cfg->sms.api_base_url, cfg->sms.account);
+    int rc = n > 0 && (size_t)n < sizeof url ? CORE_OK : CORE_EINVAL;
+    if (rc == CORE_OK) {
+        rc = bot_sms_webhook_url(cfg, query, callback, sizeof callback);
+    }
+    if (rc == CORE_OK) {
+        rc = ad_twilio_send_body(msg->recipient, cfg->sms.from, text, callback, body, BODY_MAX);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_http_call_set_url(call, url);
+    }
+    if (rc == CORE_OK) {
+        rc = basic_auth(cfg, call);
+    }
+    if (rc == CORE_OK && msg->idem_key) {
+        rc = bot_http_call_add_header(call, "I-Twilio-Idempotency-Token", msg->idem_key);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_http_call_set_body(call, body, strlen(body));
+    }
+    sodium_memzero(body, BODY_MAX);
+    free(body);
+    return rc;
+}
+
+static int render_mobizon(struct bot_sms_sender *s,
+                          const struct bot_outbox_msg *msg,
+                          const char *text,
+                          struct bot_http_call *call)
+{
+    const struct bot_config *cfg = s->cfg;
+    char path[URL_MAX];
+    char url[URL_MAX * 2];
+    char *body = malloc(BODY_MAX);
+    if (!body) {
+        return CORE_ENOMEM;
+    }
+    int rc = ad_mobizon_send_path(cfg->sms.password, path, sizeof path);
+    if (rc == CORE_OK) {
+        int n = snprintf(url, sizeof url, "%s%s", cfg->sms.api_base_url, path);
+        rc = n > 0 && (size_t)n < sizeof url ? CORE_OK : CORE_EINVAL;
+    }
+    if (rc == CORE_OK) {
+        rc = ad_mobizon_send_body(msg->recipient, cfg->sms.from, text, body, BODY_MAX);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_http_call_set_url(call, url);
+    }
+    if (rc == CORE_OK) {
+        rc = bot_http_call_set_body(call, body, strlen(body));
+    }
+    sodium_memzero(body, BODY_MAX);
+    sodium_memzero(path, sizeof path);
+    sodium_memzero(url, sizeof url);
+    free(body);
+    return rc;
+}
+
+static int sms_render(void *ctx, const struct bot_outbox_msg *msg, struct bot_http_call *call)
+{
+    struct bot_sms_sender *s = ctx;
+    if (!take_token(s)) {
+        return CORE_EBUSY; /* over sms.max_per_second: the dispatcher retries after a backoff */
+    }
+    struct core_reply *reply = malloc(sizeof *reply);
+    char *text = malloc(SMS_OUT_MAX);
+    int rc = reply && text ? ad_reply_decode(msg->payload, msg->payload_len, reply) : CORE_ENOMEM;
+    struct ad_sms_rendered info;
+    if (rc == CORE_OK) {
+        rc = ad_sms_render(reply, s->cfg->sms.max_segments, text, SMS_OUT_MAX, &info);
+    }
+    const char *kind = bot_sms_kind(msg->priority, msg->idem_key);
+    if (rc == CORE_OK && info.shortened) {
+        LOG_WARN("shortened", "outbox=%lld kind=%s segments=%d", (long long)msg->id, kind,
+                 info.count.segments);
+        count(s, BOT_SMS_METRIC_SHORTENED, kind, 1);
+    }
+    if (rc == CORE_OK) {
+        rc = s->twilio ? render_twilio(s, msg, text, call) : render_mobizon(s, msg, text, call);
+    }
+    if (rc == CORE_OK) {
+        snprintf(call->label, sizeof call->label, "sms.%s.%d", kind, info.count.segments);
+        call->max_response_bytes = 64 * 1024;
+        if (bot_http_call_add_header(call, "Content-Type", "application/x-www-form-urlencoded") !=
+            CORE_OK) {
+            rc = CORE_ENOMEM;
+        }
+    }
+    if (reply) {
+        sodium_memzero(reply, sizeof *reply);
+    }
+    if (text) {
+        sodium_memzero(text, SMS_OUT_MAX);
+    }
+    free(reply);
+    free(text);
+    return rc;
+}
+
+/* The label "sms.<kind>.<segments>" of a sent call back into the counter. */
+static void count_sent(struct bot_sms_sender *s, const char *label)
+{
+    char kind[16] = "";
+    int segments = 0;
+    if (label && sscanf(label, "sms.%15[a-z].%d", kind, &segments) == 2 && segments > 0) {
+        count(s, BOT_SMS_METRIC_SEGMENTS, kind, segments);
+    }
+}
+
+static void mobizon_classify(const struct bot_http_response *resp, struct bot_send_result *out)
+{
+    struct ad_sms_answer answer;
+    if (ad_mobizon_answer(resp->body, resp->body_len, &answer) != CORE_OK) {
+        out->verdict = BOT_SEND_RETRY;
+        snprintf(out->reason, sizeof out->reason, "mobizon: unreadable answer");
+        return;
+    }
+    if (answer.error_code == 0) {
+        return;
+    }
+    /* 30: rate limit, 999: their general failure -> retry; 1 validation, 8 auth: dead */
+    bool retry = answer.error_code == 30 || answer.error_code == 999;
+    out->verdict = retry ? BOT_SEND_RETRY : BOT_SEND_DEAD;
+    char message[96];
+    bot_outbox_sanitize(answer.message, strlen(answer.message), 80, message, sizeof message);
+    snprintf(out->reason, sizeof out->reason, "mobizon code %ld: %s", answer.error_code, message);
+}
+
+static void sms_classify(void *ctx, const struct bot_http_response *resp, struct bot_send_result *out)
+{
+    struct bot_sms_sender *s = ctx;
+    bot_outbox_classify_default(NULL, resp, out);
+    if (out->verdict == BOT_SEND_SENT && !s->twilio) {
+        mobizon_classify(resp, out);
+    }
+    if (out->verdict == BOT_SEND_SENT) {
+        count_sent(s, resp->label);
+    }
+}
+
+void bot_sms_sender_fill(struct bot_sms_sender *sender, struct bot_outbox_sender *out)
+{
+    memset(out, 0, sizeof *out);
+    out->channel = "sms";
+    out->ctx = sender;
+    out->render = sms_render;
+    out->classify = sms_classify;
+}
+
+/* ---- texts ---- */
+
+static enum dlg_lang lang_of(const char *code)
+{
+    int lang = code ? dlg_lang_parse(code) : -1;
+    return lang < 0 ? DLG_LANG_KK : (enum dlg_lang)lang;
+}
+
+int bot_sms_code_text(const char *lang, const char *code, int ttl_s, char *out, size_t out_len)
+{
+    char minutes[16];
+    snprintf(minutes, sizeof minutes, "%d", (ttl_s + 59) / 60);
+    struct dlg_i18n_arg args[] = {{"code", code}, {"minutes", minutes}};
+    return dlg_i18n_format(lang_of(lang), "sms.code", out, out_len, 2, args);
+}
+
+/* True when text holds one of the Kazakh letters Russian has not. */
+static bool kazakh_letters(const char *text)
+{
+    static const char *const letters[] = {"ә", "ғ", "қ", "ң", "ө", "ұ", "ү", "һ", "і",
+                                          "Ә", "Ғ", "Қ", "Ң", "Ө", "Ұ", "Ү", "Һ", "І"};
+    for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++) {
+        if (strstr(text, letters[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int bot_sms_notice_text(const struct bot_config *cfg, const char *text, char *out, size_t out_len)
+{
+    struct dlg_i18n_arg args[] = {{"phone", cfg->contact_centre.phone}};
+    enum dlg_lang lang = kazakh_letters(text) ? DLG_LANG_KK : DLG_LANG_RU;
+    return dlg_i18n_format(lang, "sms.unknown", out, out_len, 1, args);
+}
+
+/* Queues one plain SMS (no options) to phone. */
+static int queue_text(struct db *db,
+                      const struct bot_crypto *crypto,
+                      const char *phone,
+                      const char *text,
+                      const char *idem)
+{
+    struct core_reply *reply = calloc(1, sizeof *reply);
+    if (!reply) {
+        return CORE_ENOMEM;
+    }
+    snprintf(reply->text, sizeof reply->text, "%s", text);
+    reply->expect = CORE_EXPECT_NOTHING;
+    char *json = NULL;
+    size_t len = 0;
+    int rc = ad_reply_encode(reply, &json, &len);
+    sodium_memzero(reply, sizeof *reply);
+    free(reply);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    struct bot_outbox_item item = {.channel = "sms",
+                                   .recipient = phone,
+                                   .payload = json,
+                                   .payload_len = len,
+                                   .idem_key = idem,
+                                   .priority = DB_OUTBOX_INTERACTIVE};
+    rc = bot_outbox_enqueue(db, crypto, &item, bot_outbox_wall_ms(), NULL);
+    sodium_memzero(json, len);
+    free(json);
+    return rc == CORE_EEXIST ? CORE_OK : rc;
+}
+
+/* ---- the code sink ---- */
+
+static int sms_code_deliver(void *ctx, const char *phone, const char *code, const char *lang)
+{
+    struct bot_sms_code_sink *state = ctx;
+    char text[512];
+    int rc = bot_sms_code_text(lang, code, state->ttl_s, text, sizeof text);
+    unsigned char nonce[12];
+    char idem[sizeof BOT_SMS_CODE_IDEM_PREFIX + 2 * sizeof nonce];
+    randombytes_buf(nonce, sizeof nonce);
+    memcpy(idem, BOT_SMS_CODE_IDEM_PREFIX, strlen(BOT_SMS_CODE_IDEM_PREFIX));
+    sodium_bin2hex(idem + strlen(BOT_SMS_CODE_IDEM_PREFIX),
+                   sizeof idem - strlen(BOT_SMS_CODE_IDEM_PREFIX), nonce, sizeof nonce);
+    if (rc == CORE_OK) {
+        rc = queue_text(state->db, state->crypto, phone, text, idem);
+    }
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+void bot_code_sink_sms(struct bot_sms_code_sink *state,
+                       struct db *db,
+                       const struct bot_crypto *crypto,
+                       const struct bot_config *cfg,
+                       struct bot_code_sink *sink)
+{
+    state->db = db;
+    state->crypto = crypto;
+    state->ttl_s = cfg->otp.ttl_s;
+    sink->ctx = state;
+    sink->deliver = sms_code_deliver;
+}
+
+/* ---- the gate for unknown numbers ---- */
+
+static int linked_contact(struct db *db,
+                          const struct bot_crypto *crypto,
+                          const char *phone,
+                          bool *linked)
+{
+    char identity[CORE_USER_ID_MAX + 16];
+    unsigned char hash[BOT_HASH_BYTES];
+    int n = snprintf(identity, sizeof identity, "sms:%s", phone);
+    bot_crypto_hash(crypto, "contact", identity, (size_t)n, hash);
+    struct db_contact contact;
+    int rc = db_contact_find(db, "sms", hash, &contact);
+    *linked = rc == CORE_OK && contact.parent_id != 0;
+    return rc == CORE_ENOTFOUND ? CORE_OK : rc;
+}
+
+int bot_sms_gate(struct db *db,
+                 const struct bot_crypto *crypto,
+                 const struct bot_config *cfg,
+                 const struct core_inbound *in,
+                 const char *idem_prefix,
+                 int64_t now_s,
+                 bool *dialog)
+{
+    *dialog = false;
+    const char *phone = in->user_id;
+    bool linked = false;
+    int rc = linked_contact(db, crypto, phone, &linked);
+    unsigned char phone_hash[BOT_HASH_BYTES];
+    bot_crypto_hash(crypto, "phone", phone, strlen(phone), phone_hash);
+    bool known = false;
+    if (rc == CORE_OK && !linked) {
+        rc = db_sms_phone_known(db, phone_hash, sizeof phone_hash, &known);
+    }
+    if (rc != CORE_OK || linked || known) {
+        *dialog = rc == CORE_OK;
+        return rc;
+    }
+    int64_t day = (now_s + cfg->time.utc_offset_s) / 86400;
+    bool first = false;
+    rc = db_sms_notice_claim(db, phone_hash, sizeof phone_hash, day, &first);
+    char masked[32];
+    core_mask_phone(phone, masked, sizeof masked);
+    if (rc == CORE_OK && first) {
+        char text[1024];
+        char idem[96];
+        snprintf(idem, sizeof idem, "%s:notice", idem_prefix);
+        rc = bot_sms_notice_text(cfg, in->text, text, sizeof text);
+        if (rc == CORE_OK) {
+            rc = queue_text(db, crypto, phone, text, idem);
+        }
+    }
+    if (rc == CORE_OK) {
+        LOG_INFO("unknown_number", "phone=%s notice=%s", masked, first ? "sent" : "already_today");
+    }
+    return rc;
+}
