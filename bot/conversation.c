@@ -11,10 +11,12 @@
 
 #include "adapters/console.h"
 #include "adapters/reply_codec.h"
+#include "adapters/sms.h"
 #include "adapters/telegram.h"
 #include "bot/audit.h"
 #include "bot/outbox.h"
 #include "bot/receipt.h"
+#include "bot/sms.h"
 #include "core/caltime.h"
 #include "core/log.h"
 #include "db/contacts.h"
@@ -663,6 +665,34 @@ static int parse_telegram(struct bot_conversation *conv,
     return CORE_OK;
 }
 
+/* An inbound SMS (the Twilio form, stored after its signature was checked): the sender number
+ * is the verified phone. Numbers neither linked nor in the registry get the daily notice from
+ * the gate instead of the dialog. */
+static int parse_sms(struct bot_conversation *conv,
+                     const struct bot_inbox_row *row,
+                     struct core_inbound *in,
+                     int64_t now_s,
+                     bool *dialog)
+{
+    struct ad_form *form = malloc(sizeof *form);
+    if (!form) {
+        return CORE_ENOMEM;
+    }
+    struct ad_sms_meta meta;
+    int rc = ad_form_parse(row->payload, row->payload_len, form) == CORE_OK &&
+                     ad_twilio_parse(form, in, &meta) == CORE_OK && meta.kind == AD_SMS_MESSAGE
+                 ? CORE_OK
+                 : CORE_EBADINPUT;
+    free(form);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    in->at = row->received_at;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "in:%lld", (long long)row->id);
+    return bot_sms_gate(conv->db, conv->crypto, conv->cfg, in, prefix, now_s, dialog);
+}
+
 int bot_conversation_handle_row(void *ctx,
                                 struct db *db,
                                 const struct bot_inbox_row *row,
@@ -680,6 +710,8 @@ int bot_conversation_handle_row(void *ctx,
         rc = parse_console(row, in);
     } else if (strcmp(row->channel, "telegram") == 0) {
         rc = parse_telegram(conv, row, in, &dialog);
+    } else if (strcmp(row->channel, "sms") == 0) {
+        rc = parse_sms(conv, row, in, now_s, &dialog);
     }
     if (rc == CORE_EBADINPUT) {
         /* Stored but unreadable by this version: nothing can be answered, and retrying will

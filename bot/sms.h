@@ -26,30 +26,15 @@
 #include "bot/metrics.h"
 #include "bot/otp.h"
 #include "bot/outbox.h"
+#include "bot/sms_sign.h"
 #include "core/err.h"
 #include "core/msg.h"
 
 struct db;
 
-#define BOT_SMS_SIGNATURE_HEADER "X-Twilio-Signature"
 #define BOT_SMS_METRIC_SEGMENTS  "tabelbot_sms_segments_total"
 #define BOT_SMS_METRIC_SHORTENED "tabelbot_sms_shortened_total"
 #define BOT_SMS_CODE_IDEM_PREFIX "otp:"
-#define BOT_SMS_WEBHOOK_PATH     "/webhook/sms"
-
-/** True when signature (the header value, may be NULL) is Twilio's HMAC-SHA1 of url and form
- * keyed with auth_token. Like twilio's own validator it also accepts the url with the scheme's
- * default port added or removed (a TLS proxy in front changes neither what Twilio signed nor
- * what is configured). A missing or empty signature or token is false. */
-bool bot_sms_twilio_signature_ok(const char *auth_token,
-                                 const char *url,
-                                 const struct ad_form *form,
-                                 const char *signature);
-
-/** The URL Twilio calls for POST /webhook/sms: server.public_url + "/webhook/sms", then
- * "?" query when query is not "". CORE_ETOOBIG when out is too small. */
-CORE_NODISCARD int
-bot_sms_webhook_url(const struct bot_config *cfg, const char *query, char *out, size_t out_len);
 
 /** Registers the SMS counters (segments by kind, shortened texts) on metrics. */
 CORE_NODISCARD int bot_sms_register_metrics(struct bot_metrics *metrics);
@@ -88,10 +73,8 @@ CORE_NODISCARD int
 bot_sms_code_text(const char *lang, const char *code, int ttl_s, char *out, size_t out_len);
 
 /** The notice for an unknown number, in Kazakh when text holds a Kazakh letter, else Russian. */
-CORE_NODISCARD int bot_sms_notice_text(const struct bot_config *cfg,
-                                       const char *text,
-                                       char *out,
-                                       size_t out_len);
+CORE_NODISCARD int
+bot_sms_notice_text(const struct bot_config *cfg, const char *text, char *out, size_t out_len);
 
 /** The gate in front of the dialog for an inbound SMS (in: channel sms, user_id the E.164
  * sender). *dialog is true when the dialog should run: the number has a linked contact or is

@@ -86,12 +86,31 @@ static void on_metrics_timer(uv_timer_t *timer)
     export_counters(timer->data);
 }
 
+/* SMS: the gateway sender and its counters (segments by kind). */
+static int register_sms_sender(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->sms.enabled) {
+        return CORE_OK;
+    }
+    struct bot_metrics *metrics = bot_app_metrics(w->app);
+    int rc = bot_sms_register_metrics(metrics);
+    if (rc == CORE_OK) {
+        rc = bot_sms_sender_new(cfg, metrics, &w->sms);
+    }
+    if (rc == CORE_OK) {
+        struct bot_outbox_sender sender;
+        bot_sms_sender_fill(w->sms, &sender);
+        rc = bot_outbox_register(w->outbox, &sender);
+    }
+    return rc;
+}
+
 static int register_senders(struct bot_wiring *w)
 {
-    (void)w;
     /* Channel senders register here as their adapters land (Telegram, SMS, WhatsApp). A row
      * for a channel without a sender waits in the outbox; nothing is dropped. */
-    return CORE_OK;
+    return register_sms_sender(w);
 }
 
 static int dispatcher_start(void *ctx, struct bot_app *app)
@@ -142,6 +161,8 @@ static void dispatcher_stop(void *ctx, struct bot_app *app)
     w->outbox = NULL;
     bot_http_client_close(w->http);
     w->http = NULL;
+    bot_sms_sender_free(w->sms);
+    w->sms = NULL;
 }
 
 int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size_t err_len)
@@ -157,6 +178,10 @@ int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size
     if (rc != CORE_OK) {
         snprintf(err, err_len, "dev.code_sink: %s", core_strerror(rc));
         return rc;
+    }
+    if (cfg->sms.enabled) {
+        /* production: codes go by SMS through the outbox (the dev sink is for the demo) */
+        bot_code_sink_sms(&w->sms_codes, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
     }
     bot_conversation_init(&w->conversation, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
     bot_app_set_inbox_handler(app, bot_conversation_handle_row, &w->conversation);

@@ -14,6 +14,7 @@
 #include "bot/http_client.h"
 #include "bot/otp.h"
 #include "bot/outbox.h"
+#include "bot/sms.h"
 
 #define BOT_WIRING_MAX_CHANNELS 8
 
@@ -26,6 +27,8 @@ struct bot_wiring {
     struct bot_code_sink sink;
     struct bot_http_client *http;
     struct bot_outbox *outbox;
+    struct bot_sms_code_sink sms_codes; /* the production code sink's state ([sms] enabled) */
+    struct bot_sms_sender *sms;         /* the SMS sender ([sms] enabled), NULL otherwise */
 };
 
 /** Attaches the conversation service and the dispatcher to app (before bot_app_run). w must

@@ -461,8 +461,16 @@ static int global_keyword(struct dlg_ctx *ctx, enum dlg_keyword kw)
     case DLG_KW_OPERATOR:
         r = dlg__escalate(ctx, "operator");
         return r < 0 ? r : dlg__reattach(ctx);
-    case DLG_KW_MENU:
     case DLG_KW_START:
+        if (st->channel == CORE_CH_SMS && st->reminders_off) {
+            /* SMS convention: START undoes STOP (reminders back on), then the menu */
+            r = dlg__set_reminders(ctx, true);
+            if (r < 0) {
+                return r;
+            }
+        }
+        return dlg__jump(ctx, linked ? DLG_ST_MENU : DLG_ST_LANG);
+    case DLG_KW_MENU:
         return dlg__jump(ctx, linked ? DLG_ST_MENU : DLG_ST_LANG);
     case DLG_KW_HELP:
         r = dlg__say(ctx, dlg__step_def(st->step)->help_key, NULL);
