@@ -230,6 +230,8 @@ static const char full_file[] = "# every key set to something other than its def
                                 "account = \"login\"\n"
                                 "password = \"pass\"\n"
                                 "from = \"TABEL\"\n"
+                                "max_segments = 2\n"
+                                "max_per_second = 50\n"
                                 "[portal]\n"
                                 "mode = \"remote\"\n"
                                 "api_base_url = \"https://portal.example.kz/api\"\n"
