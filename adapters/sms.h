@@ -51,12 +51,13 @@ struct ad_sms_rendered {
     bool shortened;    /* the text was cut to fit the cap (it never splits into several SMS) */
 };
 
-/** Renders reply as one SMS: the text, then each option as "N — label" on its own line (the
- * option's 1-based position is what the parent types back). When that exceeds max_segments,
- * the menu is written compactly ("1-label; 2-label"); when still too long, the text is cut on a
- * character boundary with "…" so the options survive. max_segments >= 1. out gets
- * NUL-terminated UTF-8 (out_len >= 64). CORE_EBADINPUT for malformed text, CORE_ETOOBIG when
- * even the menu alone cannot fit. */
+/** Renders reply as one SMS: the text, then each option as "N - label" on its own line (the
+ * option's 1-based position is what the parent types back; ASCII " - " keeps Latin text in
+ * GSM-7). When that exceeds max_segments, the menu is written compactly ("1-label; 2-label");
+ * when still too long, the text is cut on a character boundary with "…" so the whole menu
+ * survives; when the menu alone is too long, text and menu are cut as one. Never more than
+ * max_segments (>= 1). out gets NUL-terminated UTF-8 (out_len >= 64). CORE_EBADINPUT for
+ * malformed text, CORE_ETOOBIG when out is too small for the result. */
 CORE_NODISCARD int ad_sms_render(const struct core_reply *reply,
                                  int max_segments,
                                  char *out,

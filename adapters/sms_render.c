@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * A channel-neutral reply as one SMS: the text and a numbered menu, within a segment cap. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/sms.h"
@@ -139,16 +140,19 @@ int ad_sms_render(const struct core_reply *reply,
     /* Still too long: shorten the text and keep the menu; when the menu alone is too long,
      * shorten everything as one text. */
     info->shortened = true;
-    struct ad_sms_count menu_count;
-    rc = ad_sms_count(menu_text, strlen(menu_text), &menu_count);
-    if (rc == CORE_OK && menu_count.segments < max_segments) {
-        rc = shorten(reply->text, menu_text, max_segments, out, out_len);
-    } else if (rc == CORE_OK) {
-        char whole[sizeof menu_text + CORE_REPLY_TEXT_MAX + 2];
-        rc = join(reply->text, strlen(reply->text), "", menu_text, whole, sizeof whole);
+    rc = shorten(reply->text, menu_text, max_segments, out, out_len);
+    if (rc == CORE_OK) {
+        rc = fits(out, max_segments, &info->count, &ok);
+    }
+    if (rc == CORE_OK && !ok) {
+        char *whole = malloc(sizeof menu_text + CORE_REPLY_TEXT_MAX + 2);
+        rc = whole ? join(reply->text, strlen(reply->text), "", menu_text, whole,
+                          sizeof menu_text + CORE_REPLY_TEXT_MAX + 2)
+                   : CORE_ENOMEM;
         if (rc == CORE_OK) {
             rc = shorten(whole, "", max_segments, out, out_len);
         }
+        free(whole);
     }
     if (rc == CORE_OK) {
         rc = ad_sms_count(out, strlen(out), &info->count);
