@@ -54,13 +54,13 @@ CORE_NODISCARD int ad_telegram_parse_update(const char *body,
 
 /* ---- outbound (telegram_out.c) ---------------------------------------------------------- */
 
-#define AD_TG_CALLBACK_DATA_MAX  64   /* callback_data: 1..64 BYTES (a Cyrillic letter costs 2) */
-#define AD_TG_TEXT_MAX_CHARS     4096 /* sendMessage text, in characters (code points) */
-#define AD_TG_ANSWER_MAX_CHARS   200  /* answerCallbackQuery text */
-#define AD_TG_BUTTON_TEXT_MAX    64   /* our cap on a reply-keyboard label we derive, in bytes */
-#define AD_TG_MAX_PARTS          4    /* messages one reply may become */
-#define AD_TG_METHOD_MAX         32
-#define AD_TG_DESCRIPTION_MAX    256
+#define AD_TG_CALLBACK_DATA_MAX   64   /* callback_data: 1..64 BYTES (a Cyrillic letter costs 2) */
+#define AD_TG_TEXT_MAX_CHARS      4096 /* sendMessage text, in characters (code points) */
+#define AD_TG_ANSWER_MAX_CHARS    200  /* answerCallbackQuery text */
+#define AD_TG_BUTTON_TEXT_MAX     64   /* our cap on a reply-keyboard label we derive, in bytes */
+#define AD_TG_MAX_PARTS           4    /* messages one reply may become */
+#define AD_TG_METHOD_MAX          32
+#define AD_TG_DESCRIPTION_MAX     256
 #define AD_TG_PAYLOAD_KIND_ANSWER "telegram.answer_callback"
 
 /** True when s is usable as callback_data: 1..AD_TG_CALLBACK_DATA_MAX bytes, measured in bytes. */
@@ -133,9 +133,9 @@ CORE_NODISCARD int ad_telegram_render_payload(const char *payload,
  * "description":"..","parameters":{"retry_after":S}}. Plain value. */
 struct ad_telegram_api_reply {
     bool ok;
-    int error_code;                        /* 0 when absent */
+    int error_code;                          /* 0 when absent */
     char description[AD_TG_DESCRIPTION_MAX]; /* "" when absent; cut on a UTF-8 boundary */
-    int retry_after_s;                     /* -1 when absent */
+    int retry_after_s;                       /* -1 when absent */
 };
 
 /** Reads a Bot API answer. CORE_EBADINPUT when the body is not that shape (no boolean "ok"). */
