@@ -20,6 +20,7 @@
 #include "bot/config.h"
 #include "bot/crypto.h"
 #include "bot/http_server.h"
+#include "bot/webhook_ingest.h"
 #include "core/err.h"
 
 struct db;
@@ -39,25 +40,6 @@ void bot_webhook_free(struct bot_webhook *webhook);
 
 /** Sets the after-commit callback (ctx borrowed; NULL fn clears it). */
 void bot_webhook_on_stored(struct bot_webhook *webhook, bot_webhook_stored_fn fn, void *ctx);
-
-/** What became of one update handed to the ingest. */
-enum bot_webhook_outcome {
-    BOT_WEBHOOK_STORED = 0,    /* a new inbox row committed (on_stored was called) */
-    BOT_WEBHOOK_DUPLICATE = 1, /* already stored: nothing changed */
-    BOT_WEBHOOK_IGNORED = 2,   /* a valid update of a kind the bot ignores: not stored */
-    BOT_WEBHOOK_REJECTED = 3,  /* not an update of that channel: not stored */
-};
-
-/** The one ingest path of Telegram updates, shared by the webhook route and the long-polling
- * client: parses one Update of len bytes and commits it to the inbox (dedupe on update_id).
- * The caller has authenticated the source. Returns CORE_OK with *outcome set (*reason: static
- * text for REJECTED and IGNORED, "" otherwise), or a negative core_err when the database could
- * not take it (nothing half-stored; logged). */
-CORE_NODISCARD int bot_webhook_ingest_telegram(struct bot_webhook *webhook,
-                                               const char *body,
-                                               size_t len,
-                                               enum bot_webhook_outcome *outcome,
-                                               const char **reason);
 
 /** The route handler for "POST /webhook/{channel}"; ctx is the struct bot_webhook. */
 void bot_webhook_handle(const struct bot_http_request *req,
