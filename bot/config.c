@@ -54,6 +54,13 @@ void bot_config_defaults(struct bot_config *cfg)
     snprintf(cfg->telegram.api_base_url, sizeof cfg->telegram.api_base_url,
              "https://api.telegram.org");
     snprintf(cfg->telegram.mode, sizeof cfg->telegram.mode, "webhook");
+    cfg->telegram.max_messages_per_second = 30;
+    cfg->telegram.chat_interval_ms = 1000;
+    cfg->telegram.chat_burst = 3;
+    cfg->telegram.max_connections = 40;
+    cfg->telegram.drop_pending_updates = false;
+    cfg->telegram.poll_timeout_s = 25;
+    cfg->telegram.poll_interval_ms = 1000;
     snprintf(cfg->whatsapp.api_base_url, sizeof cfg->whatsapp.api_base_url,
              "https://graph.facebook.com/v21.0");
     snprintf(cfg->sms.provider, sizeof cfg->sms.provider, "twilio");
@@ -280,6 +287,13 @@ static const struct bot_cfg_key schema[] = {
     SECRET(telegram, secret_token, check_secret_token),
     STR(telegram, api_base_url, check_url_required),
     STR(telegram, mode, check_telegram_mode),
+    INT(telegram, max_messages_per_second, 1, 1000),
+    INT(telegram, chat_interval_ms, 0, 600000),
+    INT(telegram, chat_burst, 1, 100),
+    INT(telegram, max_connections, 1, 100),
+    BOOL(telegram, drop_pending_updates),
+    INT(telegram, poll_timeout_s, 0, 50),
+    INT(telegram, poll_interval_ms, 0, 60000),
     BOOL(whatsapp, enabled),
     STR(whatsapp, api_base_url, check_url_required),
     STR(whatsapp, phone_number_id, check_digits),

@@ -104,7 +104,8 @@ static int store(struct bot_webhook *webhook,
                  const char *channel,
                  const char *external_id,
                  const char *chat_id,
-                 const struct bot_http_request *req)
+                 const char *body,
+                 size_t body_len)
 {
     char chat_key[CORE_USER_ID_MAX + 16];
     snprintf(chat_key, sizeof chat_key, "%s:%s", channel, chat_id);
@@ -112,8 +113,8 @@ static int store(struct bot_webhook *webhook,
     bot_crypto_hash(webhook->crypto, "chat", chat_key, strlen(chat_key), chat_hash);
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
-    int err = bot_crypto_seal(webhook->crypto, req->body, req->body_len, BOT_INBOX_PAYLOAD_AD,
-                              &sealed, &sealed_len);
+    int err = bot_crypto_seal(webhook->crypto, body, body_len, BOT_INBOX_PAYLOAD_AD, &sealed,
+                              &sealed_len);
     if (err != CORE_OK) {
         return err;
     }
@@ -121,6 +122,42 @@ static int store(struct bot_webhook *webhook,
                           sealed_len, bot_clock_now_s(webhook->clock), NULL);
     free(sealed);
     return err;
+}
+
+int bot_webhook_ingest_telegram(struct bot_webhook *webhook,
+                                const char *body,
+                                size_t len,
+                                enum bot_webhook_outcome *outcome,
+                                const char **reason)
+{
+    struct core_inbound in;
+    struct ad_telegram_meta meta;
+    *reason = "";
+    if (ad_telegram_parse_update(body, len, &in, &meta) != CORE_OK) {
+        *outcome = BOT_WEBHOOK_REJECTED;
+        *reason = meta.reason;
+        return CORE_OK;
+    }
+    if (meta.kind == AD_TG_IGNORED) {
+        *outcome = BOT_WEBHOOK_IGNORED;
+        *reason = meta.reason;
+        return CORE_OK;
+    }
+    int err = store(webhook, "telegram", in.external_id, in.user_id, body, len);
+    if (err == CORE_EEXIST) {
+        *outcome = BOT_WEBHOOK_DUPLICATE;
+        return CORE_OK;
+    }
+    if (err != CORE_OK) {
+        LOG_ERROR("webhook.store_failed", "channel=telegram err=%s db=\"%s\"", core_strerror(err),
+                  db_last_error(webhook->db));
+        return err;
+    }
+    *outcome = BOT_WEBHOOK_STORED;
+    if (webhook->on_stored) {
+        webhook->on_stored(webhook->on_stored_ctx);
+    }
+    return CORE_OK;
 }
 
 static void ingest_telegram(struct bot_webhook *webhook,
@@ -132,37 +169,31 @@ static void ingest_telegram(struct bot_webhook *webhook,
         answer(res, 401, "secret token missing or wrong");
         return;
     }
-    struct core_inbound in;
-    struct ad_telegram_meta meta;
-    if (ad_telegram_parse_update(req->body, req->body_len, &in, &meta) != CORE_OK) {
-        LOG_INFO("webhook.rejected", "channel=telegram reason=\"%s\"", meta.reason);
-        answer(res, 400, meta.reason);
-        return;
-    }
-    if (meta.kind == AD_TG_IGNORED) {
-        LOG_DEBUG("webhook.ignored", "channel=telegram reason=\"%s\"", meta.reason);
-        answer(res, 200, NULL);
-        return;
-    }
-    int err = store(webhook, "telegram", in.external_id, in.user_id, req);
-    if (err == CORE_EEXIST) {
-        LOG_DEBUG("webhook.duplicate", "channel=telegram");
-        answer(res, 200, NULL);
-        return;
-    }
+    enum bot_webhook_outcome outcome = BOT_WEBHOOK_REJECTED;
+    const char *reason = "";
+    int err = bot_webhook_ingest_telegram(webhook, req->body, req->body_len, &outcome, &reason);
     if (err != CORE_OK) {
-        LOG_ERROR("webhook.store_failed", "channel=telegram err=%s db=\"%s\"", core_strerror(err),
-                  db_last_error(webhook->db));
         if (bot_http_response_add_header(res, "Retry-After", "1") != CORE_OK) {
             LOG_DEBUG("webhook.header_dropped", "name=Retry-After");
         }
         answer(res, 503, "temporarily unable to store the update");
         return;
     }
-    answer(res, 200, NULL);
-    if (webhook->on_stored) {
-        webhook->on_stored(webhook->on_stored_ctx);
+    switch (outcome) {
+    case BOT_WEBHOOK_REJECTED:
+        LOG_INFO("webhook.rejected", "channel=telegram reason=\"%s\"", reason);
+        answer(res, 400, reason);
+        return;
+    case BOT_WEBHOOK_IGNORED:
+        LOG_DEBUG("webhook.ignored", "channel=telegram reason=\"%s\"", reason);
+        break;
+    case BOT_WEBHOOK_DUPLICATE:
+        LOG_DEBUG("webhook.duplicate", "channel=telegram");
+        break;
+    case BOT_WEBHOOK_STORED:
+        break;
     }
+    answer(res, 200, NULL);
 }
 
 /* ---- SMS (Twilio dialect): authenticate the form, then a status callback or a message ---- */
@@ -225,7 +256,7 @@ static void sms_message(struct bot_webhook *webhook,
                         const struct core_inbound *in,
                         struct bot_http_response *res)
 {
-    int err = store(webhook, "sms", in->external_id, in->user_id, req);
+    int err = store(webhook, "sms", in->external_id, in->user_id, req->body, req->body_len);
     if (err == CORE_EEXIST) {
         LOG_DEBUG("webhook.duplicate", "channel=sms");
     } else if (err != CORE_OK) {

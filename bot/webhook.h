@@ -21,10 +21,13 @@
 #ifndef BOT_WEBHOOK_H
 #define BOT_WEBHOOK_H
 
+#include <stddef.h>
+
 #include "bot/clock.h"
 #include "bot/config.h"
 #include "bot/crypto.h"
 #include "bot/http_server.h"
+#include "bot/webhook_ingest.h"
 #include "core/err.h"
 
 struct db;

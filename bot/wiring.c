@@ -86,6 +86,37 @@ static void on_metrics_timer(uv_timer_t *timer)
     export_counters(timer->data);
 }
 
+static int register_telegram(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->telegram.enabled) {
+        return CORE_OK;
+    }
+    bot_telegram_init(&w->telegram, cfg, bot_app_db(w->app), bot_app_crypto(w->app));
+    struct bot_outbox_sender sender;
+    bot_telegram_sender(&w->telegram, &sender);
+    return bot_outbox_register(w->outbox, &sender);
+}
+
+/* Polling mode: getUpdates on the loop, through the webhook's own ingest path. */
+static int start_telegram_poller(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->telegram.enabled || strcmp(cfg->telegram.mode, "polling") != 0) {
+        return CORE_OK;
+    }
+    struct bot_telegram_poller_deps deps = {.loop = bot_app_loop(w->app),
+                                            .cfg = cfg,
+                                            .db = bot_app_db(w->app),
+                                            .http = w->http,
+                                            .ingest = bot_app_webhook(w->app)};
+    int rc = bot_telegram_poller_new(&deps, &w->telegram_poll);
+    if (rc == CORE_OK) {
+        rc = bot_telegram_poller_start(w->telegram_poll);
+    }
+    return rc;
+}
+
 /* SMS: the gateway sender and its counters (segments by kind). */
 static int register_sms_sender(struct bot_wiring *w)
 {
@@ -108,9 +139,10 @@ static int register_sms_sender(struct bot_wiring *w)
 
 static int register_senders(struct bot_wiring *w)
 {
-    /* Channel senders register here as their adapters land (Telegram, SMS, WhatsApp). A row
-     * for a channel without a sender waits in the outbox; nothing is dropped. */
-    return register_sms_sender(w);
+    /* Channel senders register here as their adapters land (WhatsApp next). A row for a
+     * channel without a sender waits in the outbox; nothing is dropped. */
+    int rc = register_telegram(w);
+    return rc == CORE_OK ? register_sms_sender(w) : rc;
 }
 
 static int dispatcher_start(void *ctx, struct bot_app *app)
@@ -130,6 +162,9 @@ static int dispatcher_start(void *ctx, struct bot_app *app)
     }
     if (rc == CORE_OK) {
         rc = bot_outbox_start(w->outbox);
+    }
+    if (rc == CORE_OK) {
+        rc = start_telegram_poller(w);
     }
     if (rc == CORE_OK) {
         rc = register_metrics(bot_app_metrics(app), bot_app_db(app));
@@ -157,6 +192,8 @@ static void dispatcher_stop(void *ctx, struct bot_app *app)
         w->metrics_timer_live = false;
     }
     w->conversation.outbox = NULL;
+    bot_telegram_poller_close(w->telegram_poll); /* before the HTTP client it polls through */
+    w->telegram_poll = NULL;
     bot_outbox_close(w->outbox);
     w->outbox = NULL;
     bot_http_client_close(w->http);

@@ -15,6 +15,7 @@
 #include "bot/otp.h"
 #include "bot/outbox.h"
 #include "bot/sms.h"
+#include "bot/telegram.h"
 
 #define BOT_WIRING_MAX_CHANNELS 8
 
@@ -27,6 +28,8 @@ struct bot_wiring {
     struct bot_code_sink sink;
     struct bot_http_client *http;
     struct bot_outbox *outbox;
+    struct bot_telegram telegram;              /* the Telegram sender's context */
+    struct bot_telegram_poller *telegram_poll; /* polling mode only */
     struct bot_sms_code_sink sms_codes; /* the production code sink's state ([sms] enabled) */
     struct bot_sms_sender *sms;         /* the SMS sender ([sms] enabled), NULL otherwise */
 };
