@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adapters/reply_codec.h"
 #include "core/log.h"
@@ -54,20 +53,13 @@ const char *bot_sms_kind(int priority, const char *idem_key)
 struct bot_sms_sender {
     const struct bot_config *cfg;
     struct bot_metrics *metrics;
+    struct db *db;
     bool twilio;
-    double tokens; /* the rate limit: a token bucket of max_per_second */
-    int64_t refilled_ns;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int bot_sms_sender_new(const struct bot_config *cfg,
                        struct bot_metrics *metrics,
+                       struct db *db,
                        struct bot_sms_sender **out)
 {
     struct bot_sms_sender *s = calloc(1, sizeof *s);
@@ -76,9 +68,8 @@ int bot_sms_sender_new(const struct bot_config *cfg,
     }
     s->cfg = cfg;
     s->metrics = metrics;
+    s->db = db;
     s->twilio = strcmp(cfg->sms.provider, "twilio") == 0;
-    s->tokens = cfg->sms.max_per_second;
-    s->refilled_ns = mono_ns();
     *out = s;
     return CORE_OK;
 }
@@ -86,22 +77,6 @@ int bot_sms_sender_new(const struct bot_config *cfg,
 void bot_sms_sender_free(struct bot_sms_sender *sender)
 {
     free(sender);
-}
-
-static bool take_token(struct bot_sms_sender *s)
-{
-    int64_t now = mono_ns();
-    double rate = s->cfg->sms.max_per_second;
-    s->tokens += (double)(now - s->refilled_ns) / 1e9 * rate;
-    if (s->tokens > rate) {
-        s->tokens = rate;
-    }
-    s->refilled_ns = now;
-    if (s->tokens < 1.0) {
-        return false;
-    }
-    s->tokens -= 1.0;
-    return true;
 }
 
 static void count(struct bot_sms_sender *s, const char *metric, const char *kind, double n)
@@ -205,9 +180,6 @@ static int render_mobizon(struct bot_sms_sender *s,
 static int sms_render(void *ctx, const struct bot_outbox_msg *msg, struct bot_http_call *call)
 {
     struct bot_sms_sender *s = ctx;
-    if (!take_token(s)) {
-        return CORE_EBUSY; /* over sms.max_per_second: the dispatcher retries after a backoff */
-    }
     struct core_reply *reply = malloc(sizeof *reply);
     char *text = malloc(SMS_OUT_MAX);
     int rc = reply && text ? ad_reply_decode(msg->payload, msg->payload_len, reply) : CORE_ENOMEM;
@@ -272,8 +244,29 @@ static void mobizon_classify(const struct bot_http_response *resp, struct bot_se
     snprintf(out->reason, sizeof out->reason, "mobizon code %ld: %s", answer.error_code, message);
 }
 
-static void
-sms_classify(void *ctx, const struct bot_http_response *resp, struct bot_send_result *out)
+/* The gateway's message id, kept on the row so delivery reports can be matched to it. */
+static void record_provider_id(struct bot_sms_sender *s,
+                               const struct bot_outbox_msg *msg,
+                               const struct bot_http_response *resp)
+{
+    struct ad_sms_answer answer;
+    int rc = s->twilio ? ad_twilio_answer(resp->body, resp->body_len, &answer)
+                       : ad_mobizon_answer(resp->body, resp->body_len, &answer);
+    bool applied = false;
+    if (rc == CORE_OK && answer.sid[0] && s->db) {
+        rc = db_sms_delivery_update(s->db, msg->id, answer.sid, "queued", 1,
+                                    bot_outbox_wall_ms() / 1000, &applied);
+    }
+    if (rc != CORE_OK) {
+        LOG_DEBUG("provider_id_not_kept", "outbox=%lld err=%s", (long long)msg->id,
+                  core_strerror(rc));
+    }
+}
+
+static void sms_classify(void *ctx,
+                         const struct bot_outbox_msg *msg,
+                         const struct bot_http_response *resp,
+                         struct bot_send_result *out)
 {
     struct bot_sms_sender *s = ctx;
     bot_outbox_classify_default(NULL, resp, out);
@@ -282,6 +275,7 @@ sms_classify(void *ctx, const struct bot_http_response *resp, struct bot_send_re
     }
     if (out->verdict == BOT_SEND_SENT) {
         count_sent(s, resp->label);
+        record_provider_id(s, msg, resp);
     }
 }
 
@@ -291,7 +285,10 @@ void bot_sms_sender_fill(struct bot_sms_sender *sender, struct bot_outbox_sender
     out->channel = "sms";
     out->ctx = sender;
     out->render = sms_render;
-    out->classify = sms_classify;
+    out->classify_msg = sms_classify;
+    /* sms.max_per_second, enforced by the dispatcher: rows over it wait without an attempt */
+    out->limits.per_second = sender->cfg->sms.max_per_second;
+    out->limits.burst = sender->cfg->sms.max_per_second;
 }
 
 /* ---- texts ---- */

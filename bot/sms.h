@@ -5,8 +5,9 @@
  *   - the outbox sender of channel "sms": each queued reply rendered as one SMS within
  *     sms.max_segments (adapters/sms), sent through the configured gateway (Twilio Messages API
  *     with basic auth and a status callback that names the outbox row, or Mobizon), at most
- *     sms.max_per_second requests a second, segments counted in /metrics by kind
- *     (interactive / code / bulk);
+ *     sms.max_per_second requests a second (the dispatcher's per-channel limit), the gateway's
+ *     message id kept on the row, segments counted in /metrics by kind (interactive / code /
+ *     bulk);
  *   - the production code sink: the code SMS (service, purpose, expiry; never the IIN) queued
  *     in the outbox inside the caller's transaction, so it commits with the code row, is
  *     durable and is retried;
@@ -39,12 +40,13 @@ struct db;
 /** Registers the SMS counters (segments by kind, shortened texts) on metrics. */
 CORE_NODISCARD int bot_sms_register_metrics(struct bot_metrics *metrics);
 
-/** The outbox sender of channel "sms". cfg and metrics (may be NULL) are borrowed and must
- * outlive it. *out is owned by the caller: release with bot_sms_sender_free after the
- * dispatcher is closed. */
+/** The outbox sender of channel "sms". cfg, metrics and db (both may be NULL) are borrowed and
+ * must outlive it; db receives the gateway's message id of each sent row. *out is owned by the
+ * caller: release with bot_sms_sender_free after the dispatcher is closed. */
 struct bot_sms_sender;
 CORE_NODISCARD int bot_sms_sender_new(const struct bot_config *cfg,
                                       struct bot_metrics *metrics,
+                                      struct db *db,
                                       struct bot_sms_sender **out);
 void bot_sms_sender_free(struct bot_sms_sender *sender);
 /** Fills an outbox sender registration whose ctx is sender. */

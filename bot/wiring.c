@@ -127,7 +127,7 @@ static int register_sms_sender(struct bot_wiring *w)
     struct bot_metrics *metrics = bot_app_metrics(w->app);
     int rc = bot_sms_register_metrics(metrics);
     if (rc == CORE_OK) {
-        rc = bot_sms_sender_new(cfg, metrics, &w->sms);
+        rc = bot_sms_sender_new(cfg, metrics, bot_app_db(w->app), &w->sms);
     }
     if (rc == CORE_OK) {
         struct bot_outbox_sender sender;

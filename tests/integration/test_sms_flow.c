@@ -243,6 +243,11 @@ static void test_register_to_receipt_kk(void **state)
     say(f, from, "1", r, TEXT_MAX); /* confirm */
     say(f, from, "1", r, TEXT_MAX); /* sure */
     assert_int_equal(confirmed(f, "ch-0005"), 1);
+    /* every sent SMS keeps the gateway's message id for delivery reports */
+    assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM outbox WHERE channel = 'sms' AND "
+                                      "status = 'sent' AND provider_id IS NULL"),
+                     0);
+    assert_true(tb_db_int(f->db, "SELECT count(*) FROM outbox WHERE provider_id LIKE 'SM%'") > 5);
     free(r);
 }
 
