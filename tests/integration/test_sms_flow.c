@@ -339,7 +339,7 @@ static void test_unknown_number_told_once_a_day(void **state)
     char *r = malloc(TEXT_MAX);
     assert_non_null(r);
     say(f, from, "сәлем", r, TEXT_MAX);
-    expect(r, "Нөміріңіз тізілімде жоқ");
+    expect(r, "Нөміріңіз ваучер тізілімінде жоқ");
     expect(r, "8 (727) 339-72-22");
     say(f, from, "привет", r, TEXT_MAX);
     assert_string_equal(r, ""); /* the same day: nothing more */
