@@ -197,6 +197,7 @@ static int sms_render(void *ctx, const struct bot_outbox_msg *msg, struct bot_ht
         rc = s->twilio ? render_twilio(s, msg, text, call) : render_mobizon(s, msg, text, call);
     }
     if (rc == CORE_OK) {
+        snprintf(call->method, sizeof call->method, "POST");
         snprintf(call->label, sizeof call->label, "sms.%s.%d", kind, info.count.segments);
         call->max_response_bytes = 64 * 1024;
         if (bot_http_call_add_header(call, "Content-Type", "application/x-www-form-urlencoded") !=

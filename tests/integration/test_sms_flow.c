@@ -146,6 +146,7 @@ static void sms_out(struct fx *f, const char *to, char *out, size_t out_len)
     assert_non_null(form);
     while (http_stub_request_at(f->stub, f->seen, req)) {
         f->seen++;
+        assert_string_equal(req->method, "POST");
         assert_string_equal(req->path, "/2010-04-01/Accounts/" ACCOUNT "/Messages.json");
         char auth[256];
         assert_true(http_stub_header(req, "authorization", auth, sizeof auth));

@@ -108,6 +108,7 @@ static void test_twilio_call(void **state)
     struct bot_http_call call;
     bot_http_call_init(&call);
     assert_int_equal(f->s.render(f->s.ctx, &msg, &call), 0);
+    assert_string_equal(call.method, "POST");
     assert_string_equal(call.url, "http://gw.test/2010-04-01/Accounts/AC1/Messages.json");
     assert_true(has_header(&call, "Authorization: Basic QUMxOnNlY3JldA==")); /* AC1:secret */
     assert_true(has_header(&call, "I-Twilio-Idempotency-Token: in:5:0"));
@@ -177,6 +178,7 @@ static void test_mobizon_call_and_answers(void **state)
     struct bot_http_call call;
     bot_http_call_init(&call);
     assert_int_equal(f->s.render(f->s.ctx, &msg, &call), 0);
+    assert_string_equal(call.method, "POST");
     assert_string_equal(call.url, "http://gw.test/service/Message/SendSmsMessage?output=json&api=v1"
                                   "&apiKey=secret");
     char body[1024];
