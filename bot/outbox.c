@@ -579,16 +579,25 @@ static void build_filter(const struct bot_outbox *ob, int64_t now, struct db_out
 }
 
 /* How many rows one claim may take so that rate-limited channels are not over-claimed: the sum
- * of what each claimable channel could send now (CLAIM_BATCH for an unlimited one). */
-static size_t rate_room(const struct bot_outbox *ob, int64_t now)
+ * of what each claimable channel could send now (CLAIM_BATCH for an unlimited one). A channel
+ * whose rate is spent is throttled until its next unit, so the pump sleeps rather than spins. */
+static size_t rate_room(struct bot_outbox *ob, int64_t now)
 {
     size_t room = 0;
     for (size_t i = 0; i < ob->n_slots && room < CLAIM_BATCH; i++) {
-        const struct slot *s = &ob->slots[i];
+        struct slot *s = &ob->slots[i];
         if (s->paused_until > now || s->throttled_until > now) {
             continue;
         }
-        room += s->rate ? (size_t)bot_rate_limit_available(s->rate, NULL, 0, now) : CLAIM_BATCH;
+        if (!s->rate) {
+            room += CLAIM_BATCH;
+            continue;
+        }
+        int available = bot_rate_limit_available(s->rate, NULL, 0, now);
+        if (available == 0) {
+            s->throttled_until = now + bot_rate_limit_wait(s->rate, NULL, 0, now);
+        }
+        room += (size_t)available;
     }
     return room < CLAIM_BATCH ? room : CLAIM_BATCH;
 }

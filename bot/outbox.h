@@ -4,7 +4,8 @@
  * and payload, hands each to its channel's sender and settles the row from the answer: sent,
  * retried with exponential backoff and full jitter, retried after the server's delay (which
  * may pause the whole channel), or dead-lettered with the reason kept. At most max_in_flight
- * messages are in flight and never two of one chat (the claim guarantees it). Sending is
+ * messages are in flight and never two of one chat (the claim guarantees it); a sender may set
+ * send rates per channel and per chat (struct bot_outbox_limits, bot/outbox_limit.h). Sending is
  * at-least-once: rows left 'sending' by a crash go back to 'pending' at start. Logs carry the
  * channel, the row id and the reason, never the recipient or the payload.
  * Thread: every function runs on the loop thread. */

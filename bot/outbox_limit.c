@@ -64,7 +64,7 @@ uint64_t bot_rate_limit_overflows(const struct bot_rate_limit *rl)
 static size_t key_hash(const unsigned char *key, size_t len)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; key && i < len; i++) {
         h = (h ^ key[i]) * 1099511628211ULL;
     }
     return (size_t)h;
@@ -72,7 +72,7 @@ static size_t key_hash(const unsigned char *key, size_t len)
 
 static bool same_key(const struct rate_slot *s, const void *key, size_t len)
 {
-    return s->used && s->key_len == len && memcmp(s->key, key, len) == 0;
+    return s->used && s->key_len == len && (len == 0 || memcmp(s->key, key, len) == 0);
 }
 
 /* The slot holding key, or NULL. */
@@ -100,7 +100,9 @@ static struct rate_slot *claim(struct bot_rate_limit *rl, const void *key, size_
         struct rate_slot *s = &rl->slots[(h + i) & rl->mask];
         if (!s->used || s->tat_us <= now) {
             memset(s, 0, sizeof *s);
-            memcpy(s->key, key, len);
+            if (len > 0) {
+                memcpy(s->key, key, len); /* the global key is NULL with length 0 */
+            }
             s->key_len = len;
             s->tat_us = now;
             s->used = true;

@@ -328,6 +328,34 @@ static void test_per_chat_rate_spaces_one_chats_messages(void **state)
     assert_int_equal(n, 4);
 }
 
+static void test_bot_rate_spreads_a_broadcast(void **state)
+{
+    struct fx *f = *state;
+    f->api.requests = STORM_FIRST;
+    f->cfg->telegram.max_messages_per_second = 5; /* bursts of 5, then one every 200 ms */
+    for (int c = 0; c < 12; c++) {
+        char chat[24];
+        char text[64];
+        snprintf(chat, sizeof chat, "%d", 3000 + c);
+        snprintf(text, sizeof text, "r-m%d", c * 3);
+        enqueue(f, chat, text);
+    }
+    start(f);
+    wait_settled(f, 12, 0);
+    http_stub_lock(f->stub);
+    struct api a = f->api;
+    http_stub_unlock(f->stub);
+    assert_int_equal(a.n_ok, 12);
+    uint64_t first = a.ok[0].at_ms;
+    uint64_t last = a.ok[0].at_ms;
+    for (int i = 1; i < a.n_ok; i++) {
+        first = a.ok[i].at_ms < first ? a.ok[i].at_ms : first;
+        last = a.ok[i].at_ms > last ? a.ok[i].at_ms : last;
+    }
+    /* 5 at once, the other 7 at 200 ms intervals: at least ~1.4 s from first to last */
+    assert_true(last >= first + 1300);
+}
+
 int main(void)
 {
     core_log_set_level(CORE_LOG_ERROR);
@@ -338,6 +366,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_per_chat_rate_spaces_one_chats_messages, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bot_rate_spreads_a_broadcast, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ struct api {
     int n;
     char *first_updates; /* served once to the first getUpdates, then empty answers */
     bool served;
-    bool ok_webhook;
+    int fail_polls; /* getUpdates answered 502, then 409, ... before anything is served */
 };
 
 static void api_handler(void *ctx, const struct http_stub_request *req, struct http_stub_reply *r)
@@ -55,6 +55,13 @@ static void api_handler(void *ctx, const struct http_stub_request *req, struct h
     if (!strstr(req->path, "/bot" TOKEN "/")) {
         *r = http_stub_reply_text(404, "{\"ok\":false,\"error_code\":404,\"description\":\"Not "
                                        "Found\"}");
+    } else if (strcmp(method, "getUpdates") == 0 && a->fail_polls > 0) {
+        *r = a->fail_polls-- % 2
+                 ? http_stub_reply_text(409, "{\"ok\":false,\"error_code\":409,"
+                                             "\"description\":\"Conflict: can't use "
+                                             "getUpdates method while webhook is "
+                                             "active\"}")
+                 : http_stub_reply_text(502, "<html>Bad Gateway</html>");
     } else if (strcmp(method, "getUpdates") == 0 && a->first_updates && !a->served) {
         a->served = true;
         *r = http_stub_reply_text(200, a->first_updates);
@@ -314,6 +321,26 @@ static void test_polling_commits_then_advances_and_persists_the_offset(void **st
     assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox"), 2);
 }
 
+static void test_polling_backs_off_on_errors_and_loses_nothing(void **state)
+{
+    struct fx *f = *state;
+    f->api->first_updates = tb_fixture_read("tests/fixtures/telegram/get_updates.json", NULL);
+    assert_non_null(f->api->first_updates);
+    f->api->fail_polls = 2;
+    write_config(f, "polling");
+    serve(f);
+    assert_true(wait_call(f->stub, f->api, "sendMessage", "\"chat_id\":1234567890") >= 0);
+    assert_true(wait_call(f->stub, f->api, "getUpdates", "\"offset\":904512304") >= 0);
+    stop(f);
+    assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox"), 2);
+    /* the errors were not retried in a tight loop: 2 failures, then success, then polls */
+    char *log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "delete-webhook")); /* the 409 says what to do */
+    assert_null(strstr(log, "TEST-token"));         /* the token never reaches the log */
+    free(log);
+}
+
 /* ---- the CLI ---- */
 
 static void test_set_and_delete_webhook(void **state)
@@ -352,6 +379,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webhook_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_polling_commits_then_advances_and_persists_the_offset,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_polling_backs_off_on_errors_and_loses_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_set_and_delete_webhook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
