@@ -249,6 +249,21 @@ static void test_register_to_receipt_kk(void **state)
                                       "status = 'sent' AND provider_id IS NULL"),
                      0);
     assert_true(tb_db_int(f->db, "SELECT count(*) FROM outbox WHERE provider_id LIKE 'SM%'") > 5);
+    /* the log carries no phone, IIN or code */
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s", f->proc.log_path);
+    FILE *log = fopen(rel, "r");
+    assert_non_null(log);
+    char line[2048];
+    int lines = 0;
+    while (fgets(line, sizeof line, log)) {
+        lines++;
+        assert_null(strstr(line, "77470000004"));
+        assert_null(strstr(line, "950717411116"));
+        assert_null(strstr(line, code));
+    }
+    fclose(log);
+    assert_true(lines > 10);
     free(r);
 }
 
