@@ -67,7 +67,10 @@ CORE_NODISCARD int ad_sms_render(const struct core_reply *reply,
 /* ---- application/x-www-form-urlencoded ---- */
 
 #define AD_FORM_MAX_PARAMS 64
-#define AD_FORM_MAX_BODY   8192 /* bytes of a body we accept; larger is CORE_ETOOBIG */
+#define AD_FORM_MAX_BODY                                                                           \
+    24576                          /* bytes of a body we accept (a 1600-character SMS of 4-byte    \
+                                    * characters, percent-encoded, and Twilio's other fields) */
+#define AD_SMS_BODY_MAX_CHARS 1600 /* Twilio's limit for one (concatenated) message */
 
 struct ad_form_param {
     char *name; /* decoded, NUL-terminated, points into the form's buffer */
@@ -131,8 +134,10 @@ struct ad_sms_meta {
 
 /** A Twilio webhook form -> a parent's message (channel sms, user_id and verified_phone the
  * sender's E.164 number, external_id the MessageSid, the Body as text) or a status callback
- * (meta only). CORE_EBADINPUT with meta->reason for: no MessageSid, no From or a From that is
- * not E.164, an empty Body, a Body longer than CORE_TEXT_MAX bytes, media without text. */
+ * (meta only). A Body longer than CORE_TEXT_MAX - 1 bytes is kept up to that, on a character
+ * boundary. CORE_EBADINPUT with meta->reason for: no MessageSid, no From or a From that is not
+ * E.164, an empty Body, a Body over AD_SMS_BODY_MAX_CHARS characters (no SMS is that long),
+ * media without text. */
 CORE_NODISCARD int
 ad_twilio_parse(const struct ad_form *form, struct core_inbound *in, struct ad_sms_meta *meta);
 

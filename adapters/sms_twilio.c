@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "adapters/sms.h"
+#include "adapters/utf8.h"
 
 static int cmp_param(const void *a, const void *b)
 {
@@ -174,15 +175,23 @@ int ad_twilio_parse(const struct ad_form *form, struct core_inbound *in, struct 
         return fail(meta, media && strcmp(media, "0") != 0 ? "media without text is not supported"
                                                            : "Body is empty");
     }
-    if (strlen(body) >= CORE_TEXT_MAX) {
-        return fail(meta, "Body too long");
+    size_t chars = 0;
+    for (const char *p = body; *p; p++) {
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    }
+    if (chars > AD_SMS_BODY_MAX_CHARS) {
+        return fail(meta, "Body longer than 1600 characters");
     }
     in->channel = CORE_CH_SMS;
     in->kind = CORE_IN_TEXT;
     memcpy(in->user_id, from, strlen(from) + 1);
     memcpy(in->verified_phone, from, strlen(from) + 1);
     memcpy(in->external_id, sid, strlen(sid) + 1);
-    memcpy(in->text, body, strlen(body) + 1);
+    /* A concatenated SMS holds up to 1600 characters (3200 bytes of Cyrillic): keep what fits,
+     * on a character boundary, rather than refuse what the parent sent. */
+    size_t len = ad_utf8_truncate(body, strlen(body), CORE_TEXT_MAX - 1);
+    memcpy(in->text, body, len);
+    in->text[len] = '\0';
     return CORE_OK;
 }
 

@@ -294,12 +294,17 @@ static void ingest_sms_twilio(struct bot_webhook *webhook,
     struct ad_form *form = malloc(sizeof *form);
     struct core_inbound *in = malloc(sizeof *in);
     char *url = malloc(BOT_CFG_URL + BOT_HTTP_QUERY_ROOM);
-    int err = form && in && url ? ad_form_parse(req->body, req->body_len, form) : CORE_ENOMEM;
-    if (err == CORE_OK) {
-        err = bot_sms_webhook_url(webhook->cfg, req->query, url, BOT_CFG_URL + BOT_HTTP_QUERY_ROOM);
+    int err = form && in && url ? CORE_OK : CORE_ENOMEM;
+    bool url_ok =
+        err == CORE_OK && bot_sms_webhook_url(webhook->cfg, req->query, url,
+                                              BOT_CFG_URL + BOT_HTTP_QUERY_ROOM) == CORE_OK;
+    if (url_ok) {
+        err = ad_form_parse(req->body, req->body_len, form);
     }
     struct ad_sms_meta meta = {0};
-    if (err == CORE_ETOOBIG) {
+    if (err == CORE_OK && !url_ok) {
+        answer(res, 414, "query string too long");
+    } else if (err == CORE_ETOOBIG) {
         answer(res, 413, "form body too large");
     } else if (err == CORE_EBADINPUT) {
         answer(res, 400, "body is not UTF-8 form data");

@@ -209,6 +209,30 @@ static void test_twilio_inbound(void **state)
     assert_int_equal(twilio("MessageSid=" SID "&From=%2B77011234567&NumMedia=1", &in, &meta),
                      CORE_EBADINPUT);
     assert_string_equal(meta.reason, "media without text is not supported");
+    /* 1600 Cyrillic letters (3200 bytes) are a legal SMS: kept up to CORE_TEXT_MAX - 1 bytes */
+    char *body = malloc(AD_FORM_MAX_BODY);
+    assert_non_null(body);
+    char *text = repeat3("я", 1600, "", "", 0);
+    size_t used = 0;
+    body[0] = '\0';
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "MessageSid", SID), CORE_OK);
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "From", "+77011234567"),
+                     CORE_OK);
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "Body", text), CORE_OK);
+    assert_int_equal(twilio(body, &in, &meta), CORE_OK);
+    assert_int_equal(strlen(in.text), CORE_TEXT_MAX - 2); /* 1023 letters, never half of one */
+    assert_int_equal(strncmp(in.text, text, strlen(in.text)), 0);
+    free(text);
+    text = repeat3("я", 1601, "", "", 0);
+    used = 0;
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "MessageSid", SID), CORE_OK);
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "From", "+77011234567"),
+                     CORE_OK);
+    assert_int_equal(ad_form_append(body, AD_FORM_MAX_BODY, &used, "Body", text), CORE_OK);
+    assert_int_equal(twilio(body, &in, &meta), CORE_EBADINPUT);
+    assert_string_equal(meta.reason, "Body longer than 1600 characters");
+    free(text);
+    free(body);
     assert_int_equal(twilio("From=%2B77011234567&Body=hi", &in, &meta), CORE_EBADINPUT);
     assert_string_equal(meta.reason, "MessageSid missing or malformed");
     assert_int_equal(twilio("MessageSid=SM%27x&From=%2B77011234567&Body=hi", &in, &meta),
