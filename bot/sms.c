@@ -378,6 +378,10 @@ static int sms_code_deliver(void *ctx, const char *phone, const char *code, cons
         rc = queue_text(state->db, state->crypto, phone, text, idem);
     }
     sodium_memzero(text, sizeof text);
+    if (rc == CORE_OK && state->also.deliver &&
+        state->also.deliver(state->also.ctx, phone, code, lang) != CORE_OK) {
+        LOG_WARN("dev_sink_failed", "note=\"the SMS is queued; the dev copy was not shown\"");
+    }
     return rc;
 }
 
@@ -385,11 +389,14 @@ void bot_code_sink_sms(struct bot_sms_code_sink *state,
                        struct db *db,
                        const struct bot_crypto *crypto,
                        const struct bot_config *cfg,
+                       const struct bot_code_sink *also,
                        struct bot_code_sink *sink)
 {
     state->db = db;
     state->crypto = crypto;
     state->ttl_s = cfg->otp.ttl_s;
+    state->also.ctx = also ? also->ctx : NULL;
+    state->also.deliver = also ? also->deliver : NULL;
     sink->ctx = state;
     sink->deliver = sms_code_deliver;
 }

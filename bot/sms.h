@@ -60,14 +60,17 @@ struct bot_sms_code_sink {
     struct db *db;
     const struct bot_crypto *crypto;
     int ttl_s;
+    struct bot_code_sink also; /* [dev] code_sink = "console": the code is also shown there */
 };
 
 /** Makes sink deliver codes as SMS queued in the outbox (channel "sms", recipient the phone,
- * interactive, key "otp:<random>"), in the caller's open transaction. */
+ * interactive, key "otp:<random>"), in the caller's open transaction. also (may be NULL or
+ * have no deliver) is the dev sink that also gets each queued code. */
 void bot_code_sink_sms(struct bot_sms_code_sink *state,
                        struct db *db,
                        const struct bot_crypto *crypto,
                        const struct bot_config *cfg,
+                       const struct bot_code_sink *also,
                        struct bot_code_sink *sink);
 
 /** The code SMS text in lang ("kk", "ru", "en"; anything else: kk). */

@@ -217,8 +217,9 @@ int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size
         return rc;
     }
     if (cfg->sms.enabled) {
-        /* production: codes go by SMS through the outbox (the dev sink is for the demo) */
-        bot_code_sink_sms(&w->sms_codes, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
+        /* production: codes go by SMS through the outbox */
+        struct bot_code_sink dev = w->sink; /* "console": the demo also shows each code */
+        bot_code_sink_sms(&w->sms_codes, bot_app_db(app), bot_app_crypto(app), cfg, &dev, &w->sink);
     }
     bot_conversation_init(&w->conversation, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
     bot_app_set_inbox_handler(app, bot_conversation_handle_row, &w->conversation);

@@ -17,6 +17,9 @@
 #include "bot/sms.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "db/outbox.h"
+#include "support/proc.h"
 
 struct fx {
     struct bot_config cfg;
@@ -216,6 +219,68 @@ static void test_code_texts(void **state)
     }
 }
 
+static int also_calls;
+static char also_code[8];
+
+static int also_deliver(void *ctx, const char *phone, const char *code, const char *lang)
+{
+    (void)ctx;
+    (void)phone;
+    (void)lang;
+    also_calls++;
+    snprintf(also_code, sizeof also_code, "%s", code);
+    return 0;
+}
+
+/* The production sink queues the code SMS in the outbox (sealed, channel sms, the phone as the
+ * recipient, an "otp:" key: counted as kind "code"), and the dev sink also sees it. */
+static void test_code_sink_queues_in_the_outbox(void **state)
+{
+    (void)state;
+    char dir[256];
+    char key[300];
+    assert_int_equal(tb_tempdir(dir, sizeof dir), 0);
+    snprintf(key, sizeof key, "%s/k.key", dir);
+    struct bot_crypto *crypto = NULL;
+    struct db *db = NULL;
+    assert_int_equal(bot_crypto_open(key, true, &crypto), 0);
+    assert_int_equal(db_open(":memory:", &db), 0);
+    struct bot_config cfg;
+    bot_config_defaults(&cfg);
+    struct bot_code_sink dev = {.ctx = NULL, .deliver = also_deliver};
+    struct bot_sms_code_sink st;
+    struct bot_code_sink sink;
+    bot_code_sink_sms(&st, db, crypto, &cfg, &dev, &sink);
+    assert_int_equal(sink.deliver(sink.ctx, "+77011234567", "424242", "ru"), 0);
+    assert_int_equal(sink.deliver(sink.ctx, "+77011234567", "515151", "kk"), 0);
+    struct db_outbox_counts counts;
+    assert_int_equal(db_outbox_counts(db, &counts), 0);
+    assert_int_equal(counts.pending, 2);
+    assert_int_equal(also_calls, 2);
+    assert_string_equal(also_code, "515151");
+    struct db_outbox_filter filter = {
+        .now_ms = INT64_MAX / 2, .channels = {"sms"}, .n_channels = 1};
+    struct db_outbox_row rows[2];
+    size_t n = 0;
+    assert_int_equal(db_outbox_claim(db, &filter, rows, 2, &n), 0);
+    assert_int_equal(n, 1); /* one chat: the second waits for the first */
+    assert_string_equal(bot_sms_kind(rows[0].priority, rows[0].idem_key), "code");
+    unsigned char *plain = NULL;
+    size_t plain_len = 0;
+    assert_int_equal(bot_crypto_unseal(crypto, rows[0].payload_enc, rows[0].payload_len,
+                                       BOT_OUTBOX_AD_PAYLOAD, &plain, &plain_len),
+                     0);
+    struct core_reply reply;
+    assert_int_equal(ad_reply_decode((const char *)plain, plain_len, &reply), 0);
+    assert_string_equal(reply.text,
+                        "Табель садика: код входа 424242, действует 5 мин. Не сообщайте никому.");
+    free(plain);
+    db_outbox_row_cleanup(&rows[0]);
+    db_close(db);
+    bot_crypto_close(crypto);
+    tb_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +288,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_segments_counted_by_kind, setup_twilio, teardown),
         cmocka_unit_test_setup_teardown(test_mobizon_call_and_answers, setup_mobizon, teardown),
         cmocka_unit_test(test_code_texts),
+        cmocka_unit_test(test_code_sink_queues_in_the_outbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
