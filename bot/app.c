@@ -525,6 +525,11 @@ const struct bot_config *bot_app_config(const struct bot_app *app)
     return app->cfg;
 }
 
+struct bot_webhook *bot_app_webhook(struct bot_app *app)
+{
+    return app->webhook;
+}
+
 uint16_t bot_app_port(const struct bot_app *app)
 {
     return app->server ? bot_http_server_port(app->server) : 0;

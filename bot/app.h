@@ -26,6 +26,7 @@
 
 struct db;
 struct bot_app;
+struct bot_webhook;
 
 /** A long-running part started with the app and stopped before the database closes, e.g. the
  * outbox dispatcher. start runs inside bot_app_run once the server listens and the processor
@@ -74,6 +75,8 @@ const struct bot_crypto *bot_app_crypto(const struct bot_app *app);
 const struct bot_clock *bot_app_clock(const struct bot_app *app);
 struct bot_metrics *bot_app_metrics(struct bot_app *app);
 const struct bot_config *bot_app_config(const struct bot_app *app);
+/** The update ingest (the same one POST /webhook/{channel} uses), for the Telegram poller. */
+struct bot_webhook *bot_app_webhook(struct bot_app *app);
 /** The bound port once listening, else 0. */
 uint16_t bot_app_port(const struct bot_app *app);
 

@@ -14,6 +14,10 @@ static const char usage[] =
     "  migrate [--config FILE]        create or upgrade the database schema\n"
     "  import [--config FILE] FILE    load a tabelbot-registry/1 file\n"
     "  chat [--config FILE]           talk to the bot in this terminal\n"
+    "  telegram set-webhook [--config FILE]\n"
+    "                                 point Telegram at server.public_url/webhook/telegram\n"
+    "  telegram delete-webhook [--config FILE]\n"
+    "                                 remove the webhook (needed before polling mode)\n"
     "  version                        print the version\n"
     "  --help                         this text\n";
 
@@ -55,10 +59,8 @@ int bot_cli_main(int argc, char **argv)
         const char *name;
         int (*run)(int argc, char **argv);
     } commands[] = {
-        {"serve", bot_cmd_serve},
-        {"migrate", bot_cmd_migrate},
-        {"import", bot_cmd_import},
-        {"chat", bot_cmd_chat},
+        {"serve", bot_cmd_serve}, {"migrate", bot_cmd_migrate},   {"import", bot_cmd_import},
+        {"chat", bot_cmd_chat},   {"telegram", bot_cmd_telegram},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {

@@ -8,5 +8,6 @@ int bot_cmd_serve(int argc, char **argv);
 int bot_cmd_migrate(int argc, char **argv);
 int bot_cmd_import(int argc, char **argv);
 int bot_cmd_chat(int argc, char **argv);
+int bot_cmd_telegram(int argc, char **argv);
 
 #endif

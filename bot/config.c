@@ -55,9 +55,18 @@ void bot_config_defaults(struct bot_config *cfg)
     snprintf(cfg->telegram.api_base_url, sizeof cfg->telegram.api_base_url,
              "https://api.telegram.org");
     snprintf(cfg->telegram.mode, sizeof cfg->telegram.mode, "webhook");
+    cfg->telegram.max_messages_per_second = 30;
+    cfg->telegram.chat_interval_ms = 1000;
+    cfg->telegram.chat_burst = 3;
+    cfg->telegram.max_connections = 40;
+    cfg->telegram.drop_pending_updates = false;
+    cfg->telegram.poll_timeout_s = 25;
+    cfg->telegram.poll_interval_ms = 1000;
     snprintf(cfg->whatsapp.api_base_url, sizeof cfg->whatsapp.api_base_url,
              "https://graph.facebook.com/v21.0");
     snprintf(cfg->sms.provider, sizeof cfg->sms.provider, "twilio");
+    cfg->sms.max_segments = 3;
+    cfg->sms.max_per_second = 10;
     snprintf(cfg->portal.mode, sizeof cfg->portal.mode, "embedded");
     snprintf(cfg->security.data_key_file, sizeof cfg->security.data_key_file, "tabelbot.key");
     cfg->security.create_key_if_missing = true;
@@ -188,7 +197,7 @@ static const char *check_telegram_mode(const char *text)
 
 static const char *check_sms_provider(const char *text)
 {
-    return one_of(text, "twilio", "smsc", "must be twilio or smsc");
+    return one_of(text, "twilio", "mobizon", "must be twilio or mobizon");
 }
 
 static const char *check_portal_mode(const char *text)
@@ -299,6 +308,13 @@ static const struct bot_cfg_key schema[] = {
     SECRET(telegram, secret_token, check_secret_token),
     STR(telegram, api_base_url, check_url_required),
     STR(telegram, mode, check_telegram_mode),
+    INT(telegram, max_messages_per_second, 1, 1000),
+    INT(telegram, chat_interval_ms, 0, 600000),
+    INT(telegram, chat_burst, 1, 100),
+    INT(telegram, max_connections, 1, 100),
+    BOOL(telegram, drop_pending_updates),
+    INT(telegram, poll_timeout_s, 0, 50),
+    INT(telegram, poll_interval_ms, 0, 60000),
     BOOL(whatsapp, enabled),
     STR(whatsapp, api_base_url, check_url_required),
     STR(whatsapp, phone_number_id, check_digits),
@@ -319,6 +335,8 @@ static const struct bot_cfg_key schema[] = {
     STR(sms, account, NULL),
     SECRET(sms, password, NULL),
     STR(sms, from, NULL),
+    INT(sms, max_segments, 1, 10),
+    INT(sms, max_per_second, 1, 1000),
     STR(portal, mode, check_portal_mode),
     STR(portal, api_base_url, check_url_optional),
     STR(security, data_key_file, check_nonempty),
@@ -758,12 +776,15 @@ static int validate_channels(const struct bot_config *c, struct load *ld)
     for (size_t i = 0; rc == CORE_OK && c->whatsapp.enabled && i < 4; i++) {
         rc = require(ld, "whatsapp", whatsapp_keys[i], "whatsapp.enabled = true");
     }
-    static const char *const sms_keys[] = {"api_base_url", "account", "password"};
-    for (size_t i = 0; rc == CORE_OK && c->sms.enabled && i < 3; i++) {
+    static const char *const sms_keys[] = {"api_base_url", "password"};
+    for (size_t i = 0; rc == CORE_OK && c->sms.enabled && i < 2; i++) {
         rc = require(ld, "sms", sms_keys[i], "sms.enabled = true");
     }
     if (rc == CORE_OK && c->sms.enabled && strcmp(c->sms.provider, "twilio") == 0) {
-        rc = require(ld, "sms", "from", "sms.provider = \"twilio\"");
+        rc = require(ld, "sms", "account", "sms.provider = \"twilio\"");
+        if (rc == CORE_OK) {
+            rc = require(ld, "sms", "from", "sms.provider = \"twilio\"");
+        }
     }
     if (rc == CORE_OK && strcmp(c->portal.mode, "remote") == 0) {
         rc = require(ld, "portal", "api_base_url", "portal.mode = \"remote\"");

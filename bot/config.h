@@ -67,6 +67,13 @@ struct bot_config {
         char secret_token[BOT_CFG_STR + 1]; /* up to 256 chars (Telegram's limit) */
         char api_base_url[BOT_CFG_URL];     /* "https://api.telegram.org" */
         char mode[16];                      /* "webhook" | "polling" */
+        int max_messages_per_second;        /* 30: the whole bot */
+        int chat_interval_ms;               /* 1000: one message a second into one chat */
+        int chat_burst;                     /* 3: messages one chat may get back to back */
+        int max_connections;                /* 40: setWebhook */
+        bool drop_pending_updates;          /* false: setWebhook */
+        int poll_timeout_s;                 /* 25: getUpdates long-poll hold */
+        int poll_interval_ms;               /* 1000: pause after an early empty poll */
     } telegram;
     struct {
         bool enabled;
@@ -80,11 +87,13 @@ struct bot_config {
     } whatsapp;
     struct {
         bool enabled;
-        char provider[16]; /* "twilio" | "smsc" */
+        char provider[16]; /* "twilio" | "mobizon" (outbound only) */
         char api_base_url[BOT_CFG_URL];
-        char account[BOT_CFG_STR];  /* credentials: account sid / login */
-        char password[BOT_CFG_STR]; /* credentials: auth token / password */
+        char account[BOT_CFG_STR];  /* credentials: Twilio account SID (unused by mobizon) */
+        char password[BOT_CFG_STR]; /* credentials: Twilio auth token / Mobizon API key */
         char from[32];
+        int max_segments;   /* 3: longest SMS the renderer sends (it shortens, never splits) */
+        int max_per_second; /* 10: requests per second to the gateway */
     } sms;
     struct {
         char mode[16]; /* "embedded" | "remote" */

@@ -11,10 +11,12 @@
 
 #include "adapters/console.h"
 #include "adapters/reply_codec.h"
+#include "adapters/sms.h"
 #include "adapters/telegram.h"
 #include "bot/audit.h"
 #include "bot/outbox.h"
 #include "bot/receipt.h"
+#include "bot/sms.h"
 #include "core/caltime.h"
 #include "core/log.h"
 #include "db/contacts.h"
@@ -96,11 +98,20 @@ void bot_conversation_init(struct bot_conversation *conv,
 
 /* ---- the contact and its sealed dialog state ---- */
 
-static void contact_hash(const struct turn *t, unsigned char out[BOT_HASH_BYTES])
+void bot_conversation_contact_hash(const struct bot_crypto *crypto,
+                                   const char *channel,
+                                   const char *user_id,
+                                   unsigned char out[BOT_HASH_BYTES])
 {
     char identity[CORE_USER_ID_MAX + 16];
-    int n = snprintf(identity, sizeof identity, "%s:%s", t->channel, t->in->user_id);
-    bot_crypto_hash(t->conv->crypto, "contact", identity, (size_t)n, out);
+    int n = snprintf(identity, sizeof identity, "%s:%s", channel, user_id);
+    size_t len = n < 0 ? 0 : ((size_t)n < sizeof identity ? (size_t)n : sizeof identity - 1);
+    bot_crypto_hash(crypto, "contact", identity, len, out);
+}
+
+static void contact_hash(const struct turn *t, unsigned char out[BOT_HASH_BYTES])
+{
+    bot_conversation_contact_hash(t->conv->crypto, t->channel, t->in->user_id, out);
 }
 
 static int contact_load(struct turn *t)
@@ -561,27 +572,55 @@ static int run_dialog(struct turn *t, struct dlg_output *out)
     return CORE_OK;
 }
 
+static int queue_one(struct turn *t, const struct core_reply *reply, const char *idem)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int rc = ad_reply_encode(reply, &json, &len);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    struct bot_outbox_item item = {.channel = t->channel,
+                                   .recipient = t->in->user_id,
+                                   .payload = json,
+                                   .payload_len = len,
+                                   .idem_key = idem,
+                                   .priority =
+                                       reply->bulk ? DB_OUTBOX_BULK : DB_OUTBOX_INTERACTIVE};
+    rc = bot_outbox_enqueue(t->conv->db, t->conv->crypto, &item, bot_outbox_wall_ms(), NULL);
+    free(json);
+    return rc == CORE_EEXIST ? CORE_OK : rc;
+}
+
+/* Telegram: a reply is fitted to Telegram's limits first (numbered options when an id cannot
+ * be callback_data, long texts split); part 0 keeps the plain key, later parts "<key>.<n>". */
+static int queue_telegram_reply(struct turn *t, const struct core_reply *reply, const char *idem)
+{
+    struct core_reply *parts = calloc(AD_TG_MAX_PARTS, sizeof *parts);
+    size_t n = 0;
+    int rc = parts ? ad_telegram_prepare_reply(reply, parts, AD_TG_MAX_PARTS, &n) : CORE_ENOMEM;
+    for (size_t i = 0; rc == CORE_OK && i < n; i++) {
+        char key[128];
+        if (i == 0) {
+            snprintf(key, sizeof key, "%.95s", idem);
+        } else {
+            snprintf(key, sizeof key, "%.95s.%zu", idem, i);
+        }
+        rc = queue_one(t, &parts[i], key);
+    }
+    free(parts);
+    return rc;
+}
+
 static int queue_replies(struct turn *t, const char *idem_prefix)
 {
+    bool telegram = strcmp(t->channel, "telegram") == 0;
     for (size_t i = 0; i < t->n_replies; i++) {
-        char *json = NULL;
-        size_t len = 0;
-        int rc = ad_reply_encode(&t->replies[i], &json, &len);
-        if (rc != CORE_OK) {
-            return rc;
-        }
         char idem[96];
         snprintf(idem, sizeof idem, "%s:%zu", idem_prefix, i);
-        struct bot_outbox_item item = {.channel = t->channel,
-                                       .recipient = t->in->user_id,
-                                       .payload = json,
-                                       .payload_len = len,
-                                       .idem_key = idem,
-                                       .priority = t->replies[i].bulk ? DB_OUTBOX_BULK
-                                                                      : DB_OUTBOX_INTERACTIVE};
-        rc = bot_outbox_enqueue(t->conv->db, t->conv->crypto, &item, bot_outbox_wall_ms(), NULL);
-        free(json);
-        if (rc != CORE_OK && rc != CORE_EEXIST) {
+        int rc = telegram ? queue_telegram_reply(t, &t->replies[i], idem)
+                          : queue_one(t, &t->replies[i], idem);
+        if (rc != CORE_OK) {
             return rc;
         }
     }
@@ -663,22 +702,61 @@ static int parse_console(const struct bot_inbox_row *row, struct core_inbound *i
     return ad_console_parse(newline + 1, text_len, user, row->external_id, row->received_at, in);
 }
 
-static int
-telegram_reachability(struct bot_conversation *conv, const struct core_inbound *in, bool reachable)
+int bot_conversation_set_reachable(struct db *db,
+                                   const struct bot_crypto *crypto,
+                                   const char *channel,
+                                   const char *user_id,
+                                   bool reachable)
 {
-    struct turn t = {.conv = conv, .in = in, .channel = "telegram"};
     unsigned char hash[BOT_HASH_BYTES];
-    contact_hash(&t, hash);
-    int rc = db_contact_find(conv->db, "telegram", hash, &t.contact);
+    bot_conversation_contact_hash(crypto, channel, user_id, hash);
+    struct db_contact contact;
+    int rc = db_contact_find(db, channel, hash, &contact);
     if (rc == CORE_ENOTFOUND) {
         return CORE_OK;
     }
     if (rc == CORE_OK) {
-        rc = db_contact_set_reachable(conv->db, t.contact.id, reachable);
-        LOG_INFO("reachability", "contact=%lld reachable=%d", (long long)t.contact.id,
-                 (int)reachable);
+        rc = db_contact_set_reachable(db, contact.id, reachable);
+        LOG_INFO("reachability", "contact=%lld channel=%s reachable=%d", (long long)contact.id,
+                 channel, (int)reachable);
     }
     return rc;
+}
+
+static int
+telegram_reachability(struct bot_conversation *conv, const struct core_inbound *in, bool reachable)
+{
+    return bot_conversation_set_reachable(conv->db, conv->crypto, "telegram", in->user_id,
+                                          reachable);
+}
+
+/* Every button press is answered (the client's spinner stops), before the replies: the answer
+ * row is queued first in the chat, so the dispatcher sends it first. */
+static int telegram_answer_callback(struct bot_conversation *conv,
+                                    const struct bot_inbox_row *row,
+                                    const struct core_inbound *in,
+                                    const struct ad_telegram_meta *meta)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int rc = ad_telegram_answer_encode(meta->callback_query_id, NULL, &json, &len);
+    if (rc != CORE_OK) {
+        return rc == CORE_EINVAL ? CORE_OK : rc; /* an id we cannot echo: nothing to answer */
+    }
+    char idem[48];
+    snprintf(idem, sizeof idem, "in:%lld:cb", (long long)row->id);
+    struct bot_outbox_item item = {.channel = "telegram",
+                                   .recipient = in->user_id,
+                                   .payload = json,
+                                   .payload_len = len,
+                                   .idem_key = idem,
+                                   .priority = DB_OUTBOX_INTERACTIVE};
+    rc = bot_outbox_enqueue(conv->db, conv->crypto, &item, bot_outbox_wall_ms(), NULL);
+    free(json);
+    if (rc == CORE_OK && conv->outbox) {
+        bot_outbox_kick(conv->outbox);
+    }
+    return rc == CORE_EEXIST ? CORE_OK : rc;
 }
 
 static int parse_telegram(struct bot_conversation *conv,
@@ -698,6 +776,9 @@ static int parse_telegram(struct bot_conversation *conv,
         in->at = row->received_at;
     }
     *dialog = meta.kind == AD_TG_INBOUND;
+    if (*dialog && meta.callback_query_id[0]) {
+        return telegram_answer_callback(conv, row, in, &meta);
+    }
     return CORE_OK;
 }
 
@@ -708,6 +789,34 @@ static int parse_telegram(struct bot_conversation *conv,
 static int64_t row_time(const struct bot_inbox_row *row, int64_t now_s)
 {
     return row->received_at > 0 && row->received_at <= now_s ? row->received_at : now_s;
+}
+
+/* An inbound SMS (the Twilio form, stored after its signature was checked): the sender number
+ * is the verified phone. Numbers neither linked nor in the registry get the daily notice from
+ * the gate instead of the dialog. */
+static int parse_sms(struct bot_conversation *conv,
+                     const struct bot_inbox_row *row,
+                     struct core_inbound *in,
+                     int64_t now_s,
+                     bool *dialog)
+{
+    struct ad_form *form = malloc(sizeof *form);
+    if (!form) {
+        return CORE_ENOMEM;
+    }
+    struct ad_sms_meta meta;
+    int rc = ad_form_parse(row->payload, row->payload_len, form) == CORE_OK &&
+                     ad_twilio_parse(form, in, &meta) == CORE_OK && meta.kind == AD_SMS_MESSAGE
+                 ? CORE_OK
+                 : CORE_EBADINPUT;
+    free(form);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    in->at = row->received_at;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "in:%lld", (long long)row->id);
+    return bot_sms_gate(conv->db, conv->crypto, conv->cfg, in, prefix, now_s, dialog);
 }
 
 int bot_conversation_handle_row(void *ctx,
@@ -727,6 +836,8 @@ int bot_conversation_handle_row(void *ctx,
         rc = parse_console(row, in);
     } else if (strcmp(row->channel, "telegram") == 0) {
         rc = parse_telegram(conv, row, in, &dialog);
+    } else if (strcmp(row->channel, "sms") == 0) {
+        rc = parse_sms(conv, row, in, now_s, &dialog);
     }
     if (rc == CORE_EBADINPUT) {
         /* Stored but unreadable by this version: nothing can be answered, and retrying will

@@ -11,6 +11,7 @@
 #ifndef BOT_CONVERSATION_H
 #define BOT_CONVERSATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,21 @@ CORE_NODISCARD int bot_conversation_handle(struct bot_conversation *conv,
                                            const struct core_inbound *in,
                                            const char *idem_prefix,
                                            int64_t now_s);
+
+/** The keyed hash that finds a contact: hash("contact", "<channel>:<user id>"). user_id is the
+ * channel address (a Telegram chat id, a phone). Loop thread or any: pure. */
+void bot_conversation_contact_hash(const struct bot_crypto *crypto,
+                                   const char *channel,
+                                   const char *user_id,
+                                   unsigned char out[BOT_HASH_BYTES]);
+
+/** Marks the contact of (channel, user_id) reachable or not (a parent blocked or unblocked the
+ * bot). A contact never seen is not an error (CORE_OK, nothing changes). */
+CORE_NODISCARD int bot_conversation_set_reachable(struct db *db,
+                                                  const struct bot_crypto *crypto,
+                                                  const char *channel,
+                                                  const char *user_id,
+                                                  bool reachable);
 
 /** The terminal channel's stored form of a typed line: "<user id>\n<text>". Writes at most
  * out_len bytes; returns the length or a negative core_err when it does not fit. */

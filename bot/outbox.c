@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bot/outbox_limit.h"
 #include "core/log.h"
 
 #define LOG_MODULE "outbox"
@@ -24,19 +25,26 @@
 #define SETTLE_RETRY_MS 200
 #define PRUNE_BATCH     1000
 #define PRUNE_EVERY_MS  (3600 * 1000)
+#define CHAT_LIMIT_KEYS 4096 /* chats remembered by a per-chat limiter (see outbox_limit.h) */
 
 struct slot {
     struct bot_outbox_sender sender;
     char channel[DB_OUTBOX_CHANNEL_MAX];
     int64_t paused_until; /* wall ms; 0 when not paused */
     struct bot_outbox_counters counters;
+    struct bot_rate_limit *rate;      /* the channel's rate, NULL: unlimited */
+    struct bot_rate_limit *chat_rate; /* per chat (keyed by chat hash), NULL: unlimited */
+    int64_t throttled_until;          /* wall ms: the channel's rate is spent until then */
 };
 
 struct flight {
     struct bot_outbox *ob; /* NULL once orphaned by close */
     int64_t id;
     size_t slot;
-    int attempts; /* failed attempts before this one */
+    int attempts;    /* failed attempts before this one */
+    char *recipient; /* in clear, kept only for a sender with classify_msg; wiped when freed */
+    char idem_key[DB_OUTBOX_IDEM_MAX];
+    int priority;
     bool answered;
     struct bot_send_result result;
     struct flight *prev;
@@ -252,6 +260,15 @@ static void pause_if_asked(struct bot_outbox *ob, struct flight *f)
     }
 }
 
+static void flight_free(struct flight *f)
+{
+    if (f && f->recipient) {
+        memset(f->recipient, 0, strlen(f->recipient));
+        free(f->recipient);
+    }
+    free(f);
+}
+
 static void flight_unlink(struct bot_outbox *ob, struct flight *f)
 {
     if (f->prev) {
@@ -274,7 +291,7 @@ static void flight_settle(struct bot_outbox *ob, struct flight *f, const struct 
     pause_if_asked(ob, f);
     if (settle_db(ob, f) == CORE_OK) {
         flight_unlink(ob, f);
-        free(f);
+        flight_free(f);
     }
 }
 
@@ -300,7 +317,7 @@ static void retry_unsettled(struct bot_outbox *ob)
         struct flight *next = f->next;
         if (f->answered && settle_db(ob, f) == CORE_OK) {
             flight_unlink(ob, f);
-            free(f);
+            flight_free(f);
         }
         f = next;
     }
@@ -327,7 +344,7 @@ static void abandon(struct bot_outbox *ob, struct flight *f, int delay_ms)
         ob->slots[f->slot].counters.attempts--;
     }
     flight_unlink(ob, f);
-    free(f);
+    flight_free(f);
 }
 
 static void on_http_done(void *ctx, const struct bot_http_response *resp)
@@ -335,7 +352,7 @@ static void on_http_done(void *ctx, const struct bot_http_response *resp)
     struct flight *f = ctx;
     struct bot_outbox *ob = f->ob;
     if (!ob) {
-        free(f); /* orphaned by close; the row was released */
+        flight_free(f); /* orphaned by close; the row was released */
         return;
     }
     if (resp->err == CORE_ESTATE) {
@@ -346,7 +363,15 @@ static void on_http_done(void *ctx, const struct bot_http_response *resp)
     const struct bot_outbox_sender *s = &ob->slots[f->slot].sender;
     struct bot_send_result r;
     memset(&r, 0, sizeof r);
-    if (s->classify) {
+    if (s->classify_msg) {
+        struct bot_outbox_msg msg = {.id = f->id,
+                                     .channel = ob->slots[f->slot].channel,
+                                     .recipient = f->recipient ? f->recipient : "",
+                                     .idem_key = f->idem_key,
+                                     .attempt = f->attempts + 1,
+                                     .priority = f->priority};
+        s->classify_msg(s->ctx, &msg, resp, &r);
+    } else if (s->classify) {
         s->classify(s->ctx, resp, &r);
     } else {
         bot_outbox_classify_default(NULL, resp, &r);
@@ -444,6 +469,8 @@ flight_new(struct bot_outbox *ob, const struct db_outbox_row *row, size_t slot)
     f->id = row->id;
     f->slot = slot;
     f->attempts = row->attempts;
+    f->priority = row->priority;
+    snprintf(f->idem_key, sizeof f->idem_key, "%s", row->idem_key);
     f->next = ob->flights;
     if (ob->flights) {
         ob->flights->prev = f;
@@ -453,9 +480,49 @@ flight_new(struct bot_outbox *ob, const struct db_outbox_row *row, size_t slot)
     return f;
 }
 
+/* Takes a unit of the channel's and the chat's rate when both allow one now; otherwise takes
+ * nothing and returns the wait in ms (a channel-wide wait also throttles the channel). */
+static int64_t rate_gate(struct bot_outbox *ob, struct slot *slot, const struct db_outbox_row *row)
+{
+    if (!slot->rate && !slot->chat_rate) {
+        return 0;
+    }
+    int64_t now = now_ms(ob);
+    int64_t channel_wait = bot_rate_limit_wait(slot->rate, NULL, 0, now);
+    if (channel_wait > 0) {
+        slot->throttled_until = now + channel_wait;
+        return channel_wait;
+    }
+    int64_t chat_wait =
+        bot_rate_limit_take(slot->chat_rate, row->chat_hash, row->chat_hash_len, now);
+    if (chat_wait > 0) {
+        return chat_wait;
+    }
+    return bot_rate_limit_take(slot->rate, NULL, 0, now); /* 0: checked just above */
+}
+
+/* Keeps the recipient for a sender that classifies knowing it; false on ENOMEM. */
+static bool keep_recipient(struct flight *f, const struct slot *slot, const char *recipient)
+{
+    if (!slot->sender.classify_msg) {
+        return true;
+    }
+    size_t n = strlen(recipient);
+    f->recipient = malloc(n + 1);
+    if (f->recipient) {
+        memcpy(f->recipient, recipient, n + 1);
+    }
+    return f->recipient != NULL;
+}
+
 static void dispatch_row(struct bot_outbox *ob, const struct db_outbox_row *row)
 {
     size_t slot = slot_of(ob, row->channel);
+    int64_t wait = slot < ob->n_slots ? rate_gate(ob, &ob->slots[slot], row) : 0;
+    if (wait > 0) {
+        release_row(ob, row->id, now_ms(ob) + wait); /* its turn comes; order is kept */
+        return;
+    }
     struct flight *f = slot < ob->n_slots ? flight_new(ob, row, slot) : NULL;
     if (!f) {
         release_row(ob, row->id, now_ms(ob) + SETTLE_RETRY_MS);
@@ -466,6 +533,13 @@ static void dispatch_row(struct bot_outbox *ob, const struct db_outbox_row *row)
     unsigned char *payload = NULL;
     size_t payload_len = 0;
     int err = unseal_both(ob, row, &recipient, &payload, &payload_len);
+    if (err == CORE_OK && !keep_recipient(f, &ob->slots[slot], (const char *)recipient)) {
+        memset(payload, 0, payload_len);
+        memset(recipient, 0, strlen((const char *)recipient));
+        free(payload);
+        free(recipient);
+        err = CORE_ENOMEM;
+    }
     if (err != CORE_OK) {
         settle_simple(ob, f, err == CORE_ENOMEM ? BOT_SEND_RETRY : BOT_SEND_DEAD, "unseal", err);
         return;
@@ -498,10 +572,34 @@ static void build_filter(const struct bot_outbox *ob, int64_t now, struct db_out
     memset(filter, 0, sizeof *filter);
     filter->now_ms = now;
     for (size_t i = 0; i < ob->n_slots; i++) {
-        if (ob->slots[i].paused_until <= now) {
+        if (ob->slots[i].paused_until <= now && ob->slots[i].throttled_until <= now) {
             filter->channels[filter->n_channels++] = ob->slots[i].channel;
         }
     }
+}
+
+/* How many rows one claim may take so that rate-limited channels are not over-claimed: the sum
+ * of what each claimable channel could send now (CLAIM_BATCH for an unlimited one). A channel
+ * whose rate is spent is throttled until its next unit, so the pump sleeps rather than spins. */
+static size_t rate_room(struct bot_outbox *ob, int64_t now)
+{
+    size_t room = 0;
+    for (size_t i = 0; i < ob->n_slots && room < CLAIM_BATCH; i++) {
+        struct slot *s = &ob->slots[i];
+        if (s->paused_until > now || s->throttled_until > now) {
+            continue;
+        }
+        if (!s->rate) {
+            room += CLAIM_BATCH;
+            continue;
+        }
+        int available = bot_rate_limit_available(s->rate, NULL, 0, now);
+        if (available == 0) {
+            s->throttled_until = now + bot_rate_limit_wait(s->rate, NULL, 0, now);
+        }
+        room += (size_t)available;
+    }
+    return room < CLAIM_BATCH ? room : CLAIM_BATCH;
 }
 
 /* Claims one batch and dispatches it; returns the number of rows claimed (0 when there is no
@@ -512,6 +610,8 @@ static int pump_batch(struct bot_outbox *ob, const struct db_outbox_filter *filt
     int max_in_flight = ob->deps.cfg->outbox.max_in_flight;
     size_t room = max_in_flight > (int)ob->in_flight ? (size_t)max_in_flight - ob->in_flight : 0;
     size_t want = room < CLAIM_BATCH ? room : CLAIM_BATCH;
+    size_t rated = rate_room(ob, filter->now_ms);
+    want = want < rated ? want : rated;
     if (want == 0) {
         return 0;
     }
@@ -549,6 +649,9 @@ static void schedule(struct bot_outbox *ob, int64_t now, bool more)
     }
     for (size_t i = 0; i < ob->n_slots; i++) {
         int64_t until = ob->slots[i].paused_until;
+        if (ob->slots[i].throttled_until > until) {
+            until = ob->slots[i].throttled_until;
+        }
         if (until > now && until - now < wait) {
             wait = until - now;
         }
@@ -630,6 +733,32 @@ int bot_outbox_open(const struct bot_outbox_deps *deps, struct bot_outbox **out)
     return CORE_OK;
 }
 
+static void free_limits(struct slot *slot)
+{
+    bot_rate_limit_free(slot->rate);
+    bot_rate_limit_free(slot->chat_rate);
+    slot->rate = slot->chat_rate = NULL;
+}
+
+static int make_limits(const struct bot_outbox_limits *lim, struct slot *slot)
+{
+    if (lim->per_second < 0 || lim->chat_per_second < 0) {
+        return CORE_EINVAL;
+    }
+    int rc = CORE_OK;
+    if (lim->per_second > 0) {
+        rc = bot_rate_limit_new(lim->per_second, lim->burst < 1 ? 1 : lim->burst, 1, &slot->rate);
+    }
+    if (rc == CORE_OK && lim->chat_per_second > 0) {
+        rc = bot_rate_limit_new(lim->chat_per_second, lim->chat_burst < 1 ? 1 : lim->chat_burst,
+                                CHAT_LIMIT_KEYS, &slot->chat_rate);
+    }
+    if (rc != CORE_OK) {
+        free_limits(slot);
+    }
+    return rc;
+}
+
 int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s)
 {
     if (!ob || !s || !s->channel || !s->channel[0] || strlen(s->channel) >= DB_OUTBOX_CHANNEL_MAX ||
@@ -642,8 +771,13 @@ int bot_outbox_register(struct bot_outbox *ob, const struct bot_outbox_sender *s
     if (ob->n_slots >= BOT_OUTBOX_MAX_SENDERS) {
         return CORE_ETOOBIG;
     }
-    struct slot *slot = &ob->slots[ob->n_slots++];
+    struct slot *slot = &ob->slots[ob->n_slots];
     memset(slot, 0, sizeof *slot);
+    int rc = make_limits(&s->limits, slot);
+    if (rc != CORE_OK) {
+        return rc;
+    }
+    ob->n_slots++;
     slot->sender = *s;
     snprintf(slot->channel, sizeof slot->channel, "%s", s->channel);
     bot_outbox_kick(ob);
@@ -704,7 +838,11 @@ int bot_outbox_stats(const struct bot_outbox *ob,
 
 static void on_closed(uv_handle_t *handle)
 {
-    free(handle->data);
+    struct bot_outbox *ob = handle->data;
+    for (size_t i = 0; i < ob->n_slots; i++) {
+        free_limits(&ob->slots[i]);
+    }
+    free(ob);
 }
 
 void bot_outbox_close(struct bot_outbox *ob)
@@ -720,7 +858,7 @@ void bot_outbox_close(struct bot_outbox *ob)
             release_row(ob, f->id, now_ms(ob));
         }
         if (f->answered) {
-            free(f); /* the sender already called back */
+            flight_free(f); /* the sender already called back */
         } else {
             f->ob = NULL; /* the HTTP client frees it when it calls back */
         }

@@ -4,7 +4,8 @@
  * and payload, hands each to its channel's sender and settles the row from the answer: sent,
  * retried with exponential backoff and full jitter, retried after the server's delay (which
  * may pause the whole channel), or dead-lettered with the reason kept. At most max_in_flight
- * messages are in flight and never two of one chat (the claim guarantees it). Sending is
+ * messages are in flight and never two of one chat (the claim guarantees it); a sender may set
+ * send rates per channel and per chat (struct bot_outbox_limits, bot/outbox_limit.h). Sending is
  * at-least-once: rows left 'sending' by a crash go back to 'pending' at start. Logs carry the
  * channel, the row id and the reason, never the recipient or the payload.
  * Thread: every function runs on the loop thread. */
@@ -56,6 +57,16 @@ struct bot_outbox_msg {
     int priority;         /* 0 interactive, 1 bulk */
 };
 
+/** A channel's send rates (bot/outbox_limit.h): a rate of 0 means unlimited. Rows over a
+ * limit are not sent early: they go back to 'pending' (no attempt counted) until their turn,
+ * and per-chat order is kept. */
+struct bot_outbox_limits {
+    double per_second;      /* the whole channel (Telegram: 30 per bot) */
+    int burst;              /* sends at once within the channel's rate; < 1 counts as 1 */
+    double chat_per_second; /* one chat (Telegram: 1) */
+    int chat_burst;         /* < 1 counts as 1 */
+};
+
 /** A channel's way out. Exactly one of render (HTTP) or deliver_local must be set.
  * The struct is copied at registration; channel and ctx must outlive the dispatcher. */
 struct bot_outbox_sender {
@@ -69,6 +80,14 @@ struct bot_outbox_sender {
     /* Local sender (the terminal of `tabelbot chat`): delivers synchronously. CORE_OK is sent,
      * CORE_EBADINPUT/CORE_EINVAL dead-letter, other errors retry. */
     int (*deliver_local)(void *ctx, const struct bot_outbox_msg *msg);
+    /* Optional, takes precedence over classify: judges the answer knowing whom it was for
+     * (msg->payload is NULL and payload_len 0 here; the rest is as render saw it), e.g. to mark
+     * a recipient unreachable. Runs before the row is settled. */
+    void (*classify_msg)(void *ctx,
+                         const struct bot_outbox_msg *msg,
+                         const struct bot_http_response *resp,
+                         struct bot_send_result *out);
+    struct bot_outbox_limits limits; /* all zero: unlimited */
 };
 
 /** Per-channel counters since start, for /metrics. */

@@ -9,15 +9,25 @@
  *       retries; nothing half-stored).
  * Telegram (enabled with mode "webhook"): X-Telegram-Bot-Api-Secret-Token compared in constant time
  * with telegram.secret_token; external_id = update_id; chat_hash = hash("chat", "telegram:<chat>").
- * The stored payload is the raw body sealed with ad BOT_INBOX_PAYLOAD_AD. Logs carry no
- * personal data (no ids, no bodies). Loop thread only. */
+ * SMS (sms.enabled, provider "twilio"; bot/sms.h): X-Twilio-Signature over server.public_url +
+ * "/webhook/sms" (+ query) and the form, else 403 and nothing stored; 415 not a form; 413 form
+ * over 24 KiB; 414 a query too long to rebuild the URL; 400 not UTF-8, no MessageSid, no or
+ * malformed From, an empty Body or one over 1600 characters (reason in the body); a status callback
+ * (MessageStatus, "?o=<outbox id>" in its URL) updates that row's delivery state (never backwards,
+ * never off a final state) and answers 200; a message is stored (external_id = MessageSid, chat
+ * "sms:<From>") and answered 200 with empty TwiML. Provider "mobizon" receives nothing: 404. The
+ * stored payload is the raw body sealed with ad BOT_INBOX_PAYLOAD_AD. Logs carry no personal data
+ * (no ids, no bodies). Loop thread only. */
 #ifndef BOT_WEBHOOK_H
 #define BOT_WEBHOOK_H
+
+#include <stddef.h>
 
 #include "bot/clock.h"
 #include "bot/config.h"
 #include "bot/crypto.h"
 #include "bot/http_server.h"
+#include "bot/webhook_ingest.h"
 #include "core/err.h"
 
 struct db;

@@ -86,12 +86,63 @@ static void on_metrics_timer(uv_timer_t *timer)
     export_counters(timer->data);
 }
 
+static int register_telegram(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->telegram.enabled) {
+        return CORE_OK;
+    }
+    bot_telegram_init(&w->telegram, cfg, bot_app_db(w->app), bot_app_crypto(w->app));
+    struct bot_outbox_sender sender;
+    bot_telegram_sender(&w->telegram, &sender);
+    return bot_outbox_register(w->outbox, &sender);
+}
+
+/* Polling mode: getUpdates on the loop, through the webhook's own ingest path. */
+static int start_telegram_poller(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->telegram.enabled || strcmp(cfg->telegram.mode, "polling") != 0) {
+        return CORE_OK;
+    }
+    struct bot_telegram_poller_deps deps = {.loop = bot_app_loop(w->app),
+                                            .cfg = cfg,
+                                            .db = bot_app_db(w->app),
+                                            .http = w->http,
+                                            .ingest = bot_app_webhook(w->app)};
+    int rc = bot_telegram_poller_new(&deps, &w->telegram_poll);
+    if (rc == CORE_OK) {
+        rc = bot_telegram_poller_start(w->telegram_poll);
+    }
+    return rc;
+}
+
+/* SMS: the gateway sender and its counters (segments by kind). */
+static int register_sms_sender(struct bot_wiring *w)
+{
+    const struct bot_config *cfg = bot_app_config(w->app);
+    if (!cfg->sms.enabled) {
+        return CORE_OK;
+    }
+    struct bot_metrics *metrics = bot_app_metrics(w->app);
+    int rc = bot_sms_register_metrics(metrics);
+    if (rc == CORE_OK) {
+        rc = bot_sms_sender_new(cfg, metrics, bot_app_db(w->app), &w->sms);
+    }
+    if (rc == CORE_OK) {
+        struct bot_outbox_sender sender;
+        bot_sms_sender_fill(w->sms, &sender);
+        rc = bot_outbox_register(w->outbox, &sender);
+    }
+    return rc;
+}
+
 static int register_senders(struct bot_wiring *w)
 {
-    (void)w;
-    /* Channel senders register here as their adapters land (Telegram, SMS, WhatsApp). A row
-     * for a channel without a sender waits in the outbox; nothing is dropped. */
-    return CORE_OK;
+    /* Channel senders register here as their adapters land (WhatsApp next). A row for a
+     * channel without a sender waits in the outbox; nothing is dropped. */
+    int rc = register_telegram(w);
+    return rc == CORE_OK ? register_sms_sender(w) : rc;
 }
 
 static int dispatcher_start(void *ctx, struct bot_app *app)
@@ -111,6 +162,9 @@ static int dispatcher_start(void *ctx, struct bot_app *app)
     }
     if (rc == CORE_OK) {
         rc = bot_outbox_start(w->outbox);
+    }
+    if (rc == CORE_OK) {
+        rc = start_telegram_poller(w);
     }
     if (rc == CORE_OK) {
         rc = register_metrics(bot_app_metrics(app), bot_app_db(app));
@@ -138,10 +192,14 @@ static void dispatcher_stop(void *ctx, struct bot_app *app)
         w->metrics_timer_live = false;
     }
     w->conversation.outbox = NULL;
+    bot_telegram_poller_close(w->telegram_poll); /* before the HTTP client it polls through */
+    w->telegram_poll = NULL;
     bot_outbox_close(w->outbox);
     w->outbox = NULL;
     bot_http_client_close(w->http);
     w->http = NULL;
+    bot_sms_sender_free(w->sms);
+    w->sms = NULL;
 }
 
 int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size_t err_len)
@@ -157,6 +215,11 @@ int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size
     if (rc != CORE_OK) {
         snprintf(err, err_len, "dev.code_sink: %s", core_strerror(rc));
         return rc;
+    }
+    if (cfg->sms.enabled) {
+        /* production: codes go by SMS through the outbox */
+        struct bot_code_sink dev = w->sink; /* "console": the demo also shows each code */
+        bot_code_sink_sms(&w->sms_codes, bot_app_db(app), bot_app_crypto(app), cfg, &dev, &w->sink);
     }
     bot_conversation_init(&w->conversation, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
     bot_app_set_inbox_handler(app, bot_conversation_handle_row, &w->conversation);

@@ -14,6 +14,8 @@
 #include "bot/http_client.h"
 #include "bot/otp.h"
 #include "bot/outbox.h"
+#include "bot/sms.h"
+#include "bot/telegram.h"
 
 #define BOT_WIRING_MAX_CHANNELS 8
 
@@ -26,6 +28,10 @@ struct bot_wiring {
     struct bot_code_sink sink;
     struct bot_http_client *http;
     struct bot_outbox *outbox;
+    struct bot_telegram telegram;              /* the Telegram sender's context */
+    struct bot_telegram_poller *telegram_poll; /* polling mode only */
+    struct bot_sms_code_sink sms_codes; /* the production code sink's state ([sms] enabled) */
+    struct bot_sms_sender *sms;         /* the SMS sender ([sms] enabled), NULL otherwise */
 };
 
 /** Attaches the conversation service and the dispatcher to app (before bot_app_run). w must

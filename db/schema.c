@@ -118,7 +118,13 @@ static const char *const migration_1[] = {
     "  next_attempt_at INTEGER NOT NULL," /* unix ms */
     "  last_error TEXT,"
     "  created_at INTEGER NOT NULL,"
-    "  sent_at INTEGER);",
+    "  sent_at INTEGER,"
+    /* the gateway's view of an SMS (db/sms.c): its message id and the furthest delivery state
+     * reported (rank: 1 queued, 2 sent, 3 final: delivered / undelivered / failed) */
+    "  provider_id TEXT,"
+    "  delivery_status TEXT,"
+    "  delivery_rank INTEGER NOT NULL DEFAULT 0,"
+    "  delivery_at INTEGER);",
     "CREATE INDEX outbox_open ON outbox(chat_hash, id) WHERE status IN ('pending','sending');",
     "CREATE INDEX outbox_by_chat ON outbox(chat_hash);",
     /* claim order: interactive before bulk, then id (db/outbox.c) */
@@ -171,6 +177,11 @@ static const char *const migration_1[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    /* one "what this service is and how to register" SMS per unknown number and local day */
+    "CREATE TABLE sms_notices ("
+    "  phone_hash BLOB NOT NULL,"
+    "  day INTEGER NOT NULL," /* local days since 1970-01-01 */
+    "  PRIMARY KEY (phone_hash, day));",
     "CREATE TABLE meta ("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);",

@@ -451,6 +451,23 @@ static bool at_language_step(const struct dlg_state *st)
     return st->step == DLG_ST_LANG || st->step == DLG_ST_LANG_PICK;
 }
 
+/* SMS: START / СТАРТ / БАСТАУ (not a greeting, which is the same keyword) undoes STOP. */
+static bool resume_word(const struct dlg_ctx *ctx)
+{
+    static const char *const words[] = {"start", "старт", "бастау"};
+    char folded[32];
+    if (ctx->ev->kind != DLG_EV_INBOUND || ctx->ev->in.kind != CORE_IN_TEXT ||
+        dlg_fold(ctx->ev->in.text, folded, sizeof folded) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcmp(folded, words[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Returns 1 when kw is not an everywhere-keyword here. */
 static int global_keyword(struct dlg_ctx *ctx, enum dlg_keyword kw)
 {
@@ -461,8 +478,16 @@ static int global_keyword(struct dlg_ctx *ctx, enum dlg_keyword kw)
     case DLG_KW_OPERATOR:
         r = dlg__escalate(ctx, "operator");
         return r < 0 ? r : dlg__reattach(ctx);
-    case DLG_KW_MENU:
     case DLG_KW_START:
+        if (st->channel == CORE_CH_SMS && st->reminders_off && resume_word(ctx)) {
+            /* SMS convention: START undoes STOP (reminders back on), then the menu */
+            r = dlg__set_reminders(ctx, true);
+            if (r < 0) {
+                return r;
+            }
+        }
+        return dlg__jump(ctx, linked ? DLG_ST_MENU : DLG_ST_LANG);
+    case DLG_KW_MENU:
         return dlg__jump(ctx, linked ? DLG_ST_MENU : DLG_ST_LANG);
     case DLG_KW_HELP:
         r = dlg__say(ctx, dlg__step_def(st->step)->help_key, NULL);

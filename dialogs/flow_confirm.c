@@ -369,7 +369,8 @@ static int say_status(struct dlg_ctx *ctx, const struct dlg_timesheet *ts, enum 
     switch (s) {
     case DLG_TSS_PENDING_OPEN:
         dlg__deadline(ctx, ts->month, until, sizeof until);
-        return dlg__say(ctx, "review.check", "until", until, NULL);
+        return dlg__say(ctx, ctx->st->channel == CORE_CH_SMS ? "review.check.sms" : "review.check",
+                        "until", until, NULL);
     case DLG_TSS_PENDING_NOT_YET:
         return say_window(ctx, "review.not_yet");
     case DLG_TSS_MISSED:
@@ -498,7 +499,9 @@ int dlg__sure_prompt(struct dlg_ctx *ctx)
 {
     char title[96];
     dlg__month_title(ctx, ctx->st->month, title, sizeof title);
-    return dlg__say(ctx, "sure.prompt", "month", title, NULL);
+    /* SMS: the same legal notice, compact enough for one message within the segment cap */
+    return dlg__say(ctx, ctx->st->channel == CORE_CH_SMS ? "sure.prompt.sms" : "sure.prompt",
+                    "month", title, NULL);
 }
 
 int dlg__sure_options(struct dlg_ctx *ctx)
@@ -774,6 +777,10 @@ int dlg__on_decided(struct dlg_ctx *ctx)
         r = dlg__say(
             ctx, st->decision == DLG_DECISION_DISPUTE ? "decided.disputed" : "decided.confirmed",
             "month", title, "receipt", ctx->ev->u.decided.receipt, NULL);
+        if (r == 0 && ctx->st->channel == CORE_CH_SMS) {
+            /* SMS: the receipt is its own message, never cut to make room for the menu */
+            dlg__finish_reply(ctx, CORE_EXPECT_NOTHING);
+        }
         break;
     case DLG_DECIDE_ALREADY:
         r = dlg__say(ctx, "decided.already", "month", title, NULL);

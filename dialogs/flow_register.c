@@ -84,7 +84,9 @@ int dlg__lang_input(struct dlg_ctx *ctx, const struct dlg_input *input)
 
 int dlg__consent_prompt(struct dlg_ctx *ctx)
 {
-    return dlg__say(ctx, "consent.prompt", "version", ctx->cfg->consent_version, NULL);
+    /* SMS: the compact policy, so that it reads as one message within the segment cap */
+    const char *key = ctx->st->channel == CORE_CH_SMS ? "consent.prompt.sms" : "consent.prompt";
+    return dlg__say(ctx, key, "version", ctx->cfg->consent_version, NULL);
 }
 
 int dlg__consent_options(struct dlg_ctx *ctx)

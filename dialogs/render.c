@@ -2,7 +2,7 @@
  * Writing the engine's replies: catalog texts with named arguments into the open reply,
  * options, the contact-centre lines, masked phones, month names and deadlines, and the month
  * calendar of a timesheet (weeks as rows Mon..Sun, a mark per day, a legend and the counts),
- * kept within DLG_CAL_WIDTH (40) characters a line so it reads on a plain-text SMS too. */
+ * kept within DLG_CAL_WIDTH (40) characters a line; on SMS the month as ranges per mark. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -308,6 +308,36 @@ static int say_counts(struct dlg_ctx *ctx, const struct dlg_day_counts *c)
     return append_line(ctx, line);
 }
 
+/* SMS: the month as ranges per mark ("Был (19): 2–6, 9–13, 16–20"), days off left out, so a
+ * review fits the segment cap that a 7-row grid would triple. */
+static int say_ranges(struct dlg_ctx *ctx, const char *days, int ndays)
+{
+    static const struct {
+        char mark;
+        const char *key;
+    } kinds[] = {{'P', "cal.sms.present"}, {'A', "cal.sms.absent"}, {'S', "cal.sms.excused"}};
+    int r = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && r == 0; k++) {
+        uint32_t set = 0;
+        for (int day = 1; day <= ndays; day++) {
+            if (days[day - 1] == kinds[k].mark) {
+                set |= (uint32_t)1 << day; /* bit d is day d (dialogs/normalize.h) */
+            }
+        }
+        if (set == 0) {
+            continue;
+        }
+        char list[DLG_DAYLIST_MAX];
+        char n[16];
+        snprintf(n, sizeof n, "%d", dlg_dayset_count(set));
+        r = dlg_daylist_format(set, list, sizeof list);
+        if (r == 0) {
+            r = dlg__say(ctx, kinds[k].key, "n", n, "days", list, NULL);
+        }
+    }
+    return r;
+}
+
 int dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, const char *days)
 {
     int mi;
@@ -318,6 +348,9 @@ int dlg__say_calendar(struct dlg_ctx *ctx, const char *name, const char *month, 
     }
     dlg__month_title(ctx, month, title, sizeof title);
     int r = dlg__say(ctx, "review.title", "name", name, "month", title, NULL);
+    if (r == 0 && ctx->st->channel == CORE_CH_SMS) {
+        return say_ranges(ctx, days, core_days_in_month(mi / 12, mi % 12 + 1));
+    }
     if (r == 0) {
         r = say_weeks(ctx, mi / 12, mi % 12 + 1, days);
     }

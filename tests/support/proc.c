@@ -534,6 +534,8 @@ int tb_serve_config(const char *dir,
                      "enabled = true\n"
                      "token = \"123456:TEST-token\"\n"
                      "secret_token = \"" TB_SECRET "\"\n"
+                     /* nothing a test sends may leave the machine: a closed local port */
+                     "api_base_url = \"http://127.0.0.1:9\"\n"
                      "[dev]\n"
                      "%s\n",
                      server_extra ? server_extra : "", dir, dir, dev_extra ? dev_extra : "");

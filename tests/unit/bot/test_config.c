@@ -213,6 +213,13 @@ static const char full_file[] = "# every key set to something other than its def
                                 "secret_token = \"s3cr3t_-X\"\n"
                                 "api_base_url = \"http://127.0.0.1:9999/tg\"\n"
                                 "mode = \"polling\"\n"
+                                "max_messages_per_second = 20\n"
+                                "chat_interval_ms = 1500\n"
+                                "chat_burst = 2\n"
+                                "max_connections = 10\n"
+                                "drop_pending_updates = true\n"
+                                "poll_timeout_s = 30\n"
+                                "poll_interval_ms = 250\n"
                                 "[whatsapp]\n"
                                 "enabled = true\n"
                                 "api_base_url = \"http://127.0.0.1:9998\"\n"
@@ -226,11 +233,13 @@ static const char full_file[] = "# every key set to something other than its def
                                 "]\n"
                                 "[sms]\n"
                                 "enabled = true\n"
-                                "provider = \"smsc\"\n"
-                                "api_base_url = \"https://smsc.kz/sys\"\n"
+                                "provider = \"mobizon\"\n"
+                                "api_base_url = \"https://api.mobizon.kz\"\n"
                                 "account = \"login\"\n"
                                 "password = \"pass\"\n"
                                 "from = \"TABEL\"\n"
+                                "max_segments = 2\n"
+                                "max_per_second = 50\n"
                                 "[portal]\n"
                                 "mode = \"remote\"\n"
                                 "api_base_url = \"https://portal.example.kz/api\"\n"
@@ -663,7 +672,7 @@ static void test_config_rule_enums(void **state)
     (void)state;
     struct bot_config cfg;
     expect_key_error("telegram", "mode", "\"hook\"", "must be webhook or polling");
-    expect_key_error("sms", "provider", "\"kcell\"", "must be twilio or smsc");
+    expect_key_error("sms", "provider", "\"kcell\"", "must be twilio or mobizon");
     expect_key_error("portal", "mode", "\"cloud\"", "must be embedded or remote");
     expect_key_error("dev", "code_sink", "\"sms\"", "must be none or console");
     expect_key_error("database", "synchronous", "\"off\"", "must be full or normal");
@@ -678,7 +687,7 @@ static void test_config_rule_enums(void **state)
         expect_key_ok("log", "level", value, &cfg);
         assert_string_equal(cfg.log.level, levels[i]);
     }
-    expect_key_ok("sms", "provider", "\"smsc\"", &cfg);
+    expect_key_ok("sms", "provider", "\"mobizon\"", &cfg);
     expect_key_ok("dev", "code_sink", "\"console\"", &cfg);
     expect_key_error("database", "path", "\"\"", "must not be empty");
     expect_key_error("security", "data_key_file", "\"\"", "must not be empty");
@@ -742,7 +751,7 @@ static void test_config_rule_other_channels(void **state)
                  "password = \"p\"\n",
                  "t.toml: sms.from: required when sms.provider = \"twilio\" (set it in the file "
                  "or in TABELBOT_SMS_FROM)");
-    expect_ok("[sms]\nenabled = true\nprovider = \"smsc\"\napi_base_url = \"http://x\"\n"
+    expect_ok("[sms]\nenabled = true\nprovider = \"mobizon\"\napi_base_url = \"http://x\"\n"
               "account = \"a\"\npassword = \"p\"\n",
               &cfg);
     expect_error("[portal]\nmode = \"remote\"\n",

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "adapters/sms.h"
+
 #include "core/caltime.h"
 #include "dialogs/diagram.h"
 #include "dialogs/dialog.h"
@@ -174,7 +176,7 @@ static void test_calendar_fits_sms_lines(void **unused)
                 days[d] = "PPASP-S-"[(d + mi) % 8];
             }
             days[nd] = '\0';
-            dlg_state_init(&st, CORE_CH_SMS);
+            dlg_state_init(&st, CORE_CH_WEBCHAT); /* SMS shows ranges instead (below) */
             st.lang = (enum dlg_lang)lang;
             memset(&out, 0, sizeof out);
             struct dlg_ctx ctx = {
@@ -194,6 +196,50 @@ static void test_calendar_fits_sms_lines(void **unused)
             char last[8];
             snprintf(last, sizeof last, "%d", nd);
             assert_non_null(strstr(text, last));
+        }
+    }
+}
+
+/* On SMS the month is ranges per mark: a working month (weekdays present, a sick spell, an
+ * absence) fits one or two UCS-2 segments in every language, every marked day is named and
+ * no grid is drawn. */
+static void test_calendar_sms_ranges(void **unused)
+{
+    (void)unused;
+    static struct dlg_output out;
+    struct dlg_state st;
+    for (int lang = 0; lang < DLG_LANG_COUNT; lang++) {
+        for (int mi = 2026 * 12; mi < 2028 * 12; mi++) {
+            char month[8], days[DLG_DAYS_MAX];
+            int y = mi / 12, m = mi % 12 + 1;
+            int nd = core_days_in_month(y, m);
+            core_month_format(mi, month, sizeof month);
+            for (int d = 1; d <= nd; d++) {
+                int wd = core_weekday(y, m, d);
+                days[d - 1] = d == 17 ? 'A' : (d >= 10 && d <= 12) ? 'S' : wd >= 5 ? '-' : 'P';
+            }
+            days[nd] = '\0';
+            dlg_state_init(&st, CORE_CH_SMS);
+            st.lang = (enum dlg_lang)lang;
+            memset(&out, 0, sizeof out);
+            struct dlg_ctx ctx = {
+                .cfg = &g_cfg, .view = &g_view, .st = &st, .now = g_now, .out = &out};
+            assert_int_equal(dlg__say_calendar(&ctx, "Нұрсұлтан", month, days), 0);
+            assert_int_equal(out.n_replies, 1);
+            const char *text = out.replies[0].text;
+            struct ad_sms_count count;
+            assert_int_equal(ad_sms_count(text, strlen(text), &count), 0);
+            if (count.segments > 2) {
+                fail_msg("%s %s: %d segments: %s", dlg_lang_code(st.lang), month, count.segments,
+                         text);
+            }
+            assert_null(strstr(text, "\n 1")); /* no grid rows */
+            if (!strstr(text, "(1): 17")) {    /* the absence */
+                fail_msg("%s", text);
+            }
+            assert_non_null(strstr(text, "10"
+                                         "\xE2\x80\x93"
+                                         "12")); /* the sick spell, 10–12 */
         }
     }
 }
@@ -463,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_stale_results_ignored),
         cmocka_unit_test(test_holder_gone_restarts_iin),
         cmocka_unit_test(test_calendar_fits_sms_lines),
+        cmocka_unit_test(test_calendar_sms_ranges),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_lang_codes),
         cmocka_unit_test(test_step_table),
