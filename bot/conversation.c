@@ -28,6 +28,7 @@
 #include "db/sessions.h"
 #include "dialogs/i18n.h"
 #include "dialogs/rules.h"
+#include "dialogs/validate.h"
 
 #define AD_CONTACT_ADDRESS "contacts.address_enc"
 #define AD_SESSION_STATE   "sessions.state_enc"
@@ -612,9 +613,45 @@ static int queue_telegram_reply(struct turn *t, const struct core_reply *reply, 
     return rc;
 }
 
+/* Telegram: the parent pressed "share my number" and the dialog took it (no reply asks for a
+ * phone again). The contact keyboard must go, but a message has one reply_markup and the next
+ * reply usually carries inline buttons; so a short acknowledgement goes first, "✅" and the
+ * masked number, which renders with remove_keyboard. */
+static int queue_telegram_contact_ack(struct turn *t, const char *idem_prefix)
+{
+    if (t->in->kind != CORE_IN_CONTACT || !t->in->verified_phone[0]) {
+        return CORE_OK;
+    }
+    for (size_t i = 0; i < t->n_replies; i++) {
+        if (t->replies[i].expect == CORE_EXPECT_PHONE) {
+            return CORE_OK; /* asked again: the keyboard stays */
+        }
+    }
+    struct core_reply *ack = calloc(1, sizeof *ack);
+    if (!ack) {
+        return CORE_ENOMEM;
+    }
+    char e164[CORE_PHONE_MAX];
+    if (dlg_phone_normalize(t->in->verified_phone, false, e164, sizeof e164) != DLG_PHONE_OK) {
+        snprintf(e164, sizeof e164, "%s", t->in->verified_phone);
+    }
+    char masked[CORE_PHONE_MAX + 8];
+    core_mask_phone(e164, masked, sizeof masked);
+    snprintf(ack->text, sizeof ack->text, "\xE2\x9C\x85 %s", masked);
+    char idem[96];
+    snprintf(idem, sizeof idem, "%.80s:contact", idem_prefix);
+    int rc = queue_one(t, ack, idem);
+    free(ack);
+    return rc;
+}
+
 static int queue_replies(struct turn *t, const char *idem_prefix)
 {
     bool telegram = strcmp(t->channel, "telegram") == 0;
+    int first = telegram ? queue_telegram_contact_ack(t, idem_prefix) : CORE_OK;
+    if (first != CORE_OK) {
+        return first;
+    }
     for (size_t i = 0; i < t->n_replies; i++) {
         char idem[96];
         snprintf(idem, sizeof idem, "%s:%zu", idem_prefix, i);

@@ -133,11 +133,12 @@ static void on_done(void *ctx, const struct bot_http_response *resp)
     if (p->backoff_ms > 0) {
         return; /* already scheduled by back_off */
     }
+    /* An empty answer well before the hold ran out (or a short poll) means the server does not
+     * hold requests: pause before asking again instead of spinning. */
     uint64_t took = uv_now(p->deps.loop) - p->sent_at;
     uint64_t hold = (uint64_t)p->deps.cfg->telegram.poll_timeout_s * 1000;
-    bool early = !got && took + 1000 < hold;
-    bool short_poll = !got && hold == 0;
-    schedule(p, early || short_poll ? (uint64_t)p->deps.cfg->telegram.poll_interval_ms : 0);
+    bool early = !got && (hold == 0 || took < hold / 2);
+    schedule(p, early ? (uint64_t)p->deps.cfg->telegram.poll_interval_ms : 0);
 }
 
 static int submit(struct bot_telegram_poller *p)

@@ -232,6 +232,8 @@ async function register(p, { lang, phone, iin, texts }) {
   await p.shareContact(phone, p.userId + 1);
   await p.expect(texts.notOwn);
   await p.shareContact(phone, p.userId);
+  m = await p.expect(/^\u2705 \+7\d{3}\*+\d{2}$/); // the masked number, acknowledged
+  assert.equal(Parent.markup(m).remove_keyboard, true, 'the contact keyboard goes away');
   m = await p.expect(texts.iin);
   assert.equal(Parent.markup(m).keyboard, undefined, 'no contact keyboard after the phone step');
   const seen = codes.length;
