@@ -41,6 +41,24 @@ int bot_cli_take_config(const char *command, int argc, char **argv, int *i, cons
     return 1;
 }
 
+int bot_cli_config_only(
+    const char *command, const char *usage_line, int argc, char **argv, const char **path)
+{
+    *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        int taken = bot_cli_take_config(command, argc, argv, &i, path);
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken == 0) {
+            fprintf(stderr, "tabelbot %s: unknown argument '%s' (usage: %s)\n", command, argv[i],
+                    usage_line);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 int bot_cli_main(int argc, char **argv)
 {
     if (argc < 2) {

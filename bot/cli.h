@@ -13,4 +13,9 @@ int bot_cli_main(int argc, char **argv);
  * "tabelbot <command>: --config needs a file name" and returns -1 (a usage error). */
 int bot_cli_take_config(const char *command, int argc, char **argv, int *i, const char **path);
 
+/** For commands whose only option is --config: 0 when argv is fine (*path set or NULL), else
+ * prints one line naming `usage` and returns 2. */
+int bot_cli_config_only(
+    const char *command, const char *usage_line, int argc, char **argv, const char **path);
+
 #endif

@@ -13,24 +13,6 @@
 
 extern char **environ;
 
-static int parse_args(int argc, char **argv, const char **config_path)
-{
-    *config_path = NULL;
-    for (int i = 0; i < argc; i++) {
-        int taken = bot_cli_take_config("migrate", argc, argv, &i, config_path);
-        if (taken < 0) {
-            return 2;
-        }
-        if (taken == 0) {
-            fprintf(stderr,
-                    "tabelbot migrate: unknown argument '%s' (usage: migrate [--config FILE])\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    return 0;
-}
-
 static int migrate(const char *path)
 {
     struct db *db = NULL;
@@ -55,7 +37,7 @@ static int migrate(const char *path)
 int bot_cmd_migrate(int argc, char **argv)
 {
     const char *config_path = NULL;
-    int usage = parse_args(argc, argv, &config_path);
+    int usage = bot_cli_config_only("migrate", "migrate [--config FILE]", argc, argv, &config_path);
     if (usage != 0) {
         return usage;
     }

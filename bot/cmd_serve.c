@@ -16,25 +16,6 @@
 
 extern char **environ;
 
-/* Accepts "--config FILE" and "--config=FILE"; anything else is a usage error (returns 2). */
-static int parse_args(int argc, char **argv, const char **config_path)
-{
-    *config_path = NULL;
-    for (int i = 0; i < argc; i++) {
-        int taken = bot_cli_take_config("serve", argc, argv, &i, config_path);
-        if (taken < 0) {
-            return 2;
-        }
-        if (taken == 0) {
-            fprintf(stderr,
-                    "tabelbot serve: unknown argument '%s' (usage: serve [--config FILE])\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    return 0;
-}
-
 static int serve(const struct bot_config *cfg)
 {
     char err[512] = "";
@@ -60,7 +41,7 @@ static int serve(const struct bot_config *cfg)
 int bot_cmd_serve(int argc, char **argv)
 {
     const char *config_path = NULL;
-    int usage = parse_args(argc, argv, &config_path);
+    int usage = bot_cli_config_only("serve", "serve [--config FILE]", argc, argv, &config_path);
     if (usage != 0) {
         return usage;
     }

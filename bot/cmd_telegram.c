@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "adapters/telegram.h"
+#include "bot/cli.h"
 #include "bot/config.h"
 #include "bot/telegram.h"
 #include "core/log.h"
@@ -29,12 +30,15 @@ static int parse_args(int argc, char **argv, const char **action, const char **c
     *action = NULL;
     *config_path = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && argv[i + 1][0]) {
-            *config_path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9]) {
-            *config_path = argv[i] + 9;
-        } else if (!*action && (strcmp(argv[i], "set-webhook") == 0 ||
-                                strcmp(argv[i], "delete-webhook") == 0)) {
+        int taken = bot_cli_take_config("telegram", argc, argv, &i, config_path);
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken > 0) {
+            continue;
+        }
+        if (!*action &&
+            (strcmp(argv[i], "set-webhook") == 0 || strcmp(argv[i], "delete-webhook") == 0)) {
             *action = argv[i];
         } else {
             fprintf(stderr, "tabelbot telegram: unexpected argument '%s' (%s)\n", argv[i],
