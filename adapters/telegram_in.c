@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adapters/utf8.h"
+
 #define ID_LIMIT 9007199254740992.0 /* 2^53: every integer below is exact in a double */
 
 /* Renders an integral JSON number below 2^53 in magnitude as decimal text. */
@@ -152,6 +154,10 @@ static int parse_message(const cJSON *msg, struct core_inbound *in, struct ad_te
     sender(msg, meta);
     const cJSON *contact = object_field(msg, "contact");
     const char *text = string_field(msg, "text");
+    if (text && !ad_utf8_valid(text, strlen(text))) {
+        meta->reason = "message.text is not valid UTF-8";
+        return CORE_EBADINPUT;
+    }
     if (contact) {
         take_contact(contact, meta->from_id, in);
     } else {
@@ -167,6 +173,11 @@ static int parse_callback(const cJSON *cb, struct core_inbound *in, struct ad_te
     const char *id = string_field(cb, "id");
     if (!id || !id[0] || strlen(id) >= sizeof meta->callback_query_id) {
         meta->reason = "callback_query.id missing or too long";
+        return CORE_EBADINPUT;
+    }
+    const char *data = string_field(cb, "data");
+    if (!ad_utf8_valid(id, strlen(id)) || (data && !ad_utf8_valid(data, strlen(data)))) {
+        meta->reason = "callback_query.id or data is not valid UTF-8";
         return CORE_EBADINPUT;
     }
     snprintf(meta->callback_query_id, sizeof meta->callback_query_id, "%s", id);
@@ -191,7 +202,6 @@ static int parse_callback(const cJSON *cb, struct core_inbound *in, struct ad_te
         meta->reason = "callback_query has neither message.chat nor from";
         return CORE_EBADINPUT;
     }
-    const char *data = string_field(cb, "data");
     in->kind = CORE_IN_BUTTON;
     in->at = 0;
     /* Our ids fit CORE_OPTION_ID_MAX; a longer one is not ours and stays empty (unknown). */
