@@ -22,6 +22,9 @@ static bool id_text(const cJSON *item, bool allow_negative, char *out, size_t ou
     if (!isfinite(v) || floor(v) != v || fabs(v) >= ID_LIMIT || (!allow_negative && v < 0)) {
         return false;
     }
+    if (v == 0) {
+        v = 0; /* -0 is the number 0: one id, one text ("0"), or dedup keys would differ */
+    }
     int n = snprintf(out, out_len, "%.0f", v);
     return n > 0 && (size_t)n < out_len;
 }
