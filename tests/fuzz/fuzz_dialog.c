@@ -162,7 +162,7 @@ static void make_contact(struct convo *c, struct fuzz_in *in, struct dlg_event *
                                          "+77470000004", "+77770000005", "+77019999999"};
     uint8_t b = fuzz_byte(in);
     inbound(c, ev, CORE_IN_CONTACT);
-    const char *phone = phones[b % 6];
+    const char *phone = phones[(b & 0x7f) % 6];
     snprintf(ev->in.text, sizeof ev->in.text, "%s", phone);
     if (b & 0x80) {
         snprintf(ev->in.verified_phone, sizeof ev->in.verified_phone, "%s", phone);
