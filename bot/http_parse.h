@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * HTTP/1.1 request framing, the pure part of the server (bot/http_server.c): http-parser 2.9
  * callbacks, the request head and body buffers, and every limit decided from the bytes alone:
- * 505 (HTTP other than 1.x), 400 (malformed, or a target that is not an origin-form path),
+ * 505 (HTTP other than 1.x), 400 (malformed, a blank between a field name and its colon, or
+ * a target that is not an origin-form path),
  * 411 (POST/PUT/PATCH without a length), 413 (body over max_body_bytes, from the head), 414
  * (request target over max_header_bytes), 431 (head over max_header_bytes or over
  * BOT_HTTP_PARSE_MAX_HEADERS fields). Routing (404/405) is the caller's, asked through a hook

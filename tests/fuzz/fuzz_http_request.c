@@ -91,7 +91,7 @@ static void check_request(struct trace *t, const struct bot_http_request *req)
         const char *name = req->headers[i].name;
         const char *value = req->headers[i].value;
         size_t vlen = strlen(value);
-        CHECK(name[0] != '\0' && strchr(name, ':') == NULL);
+        CHECK(name[0] != '\0' && strpbrk(name, ": \t") == NULL);
         CHECK(vlen == 0 || (!is_blank(value[0]) && !is_blank(value[vlen - 1])));
         head += strlen(name) + vlen;
     }

@@ -154,6 +154,9 @@ static void test_http_parse_limits_answer_their_status(void **state)
         /* route before length: a POST without a length to an unknown path is 404 */
         {"POST /missing HTTP/1.1\r\n\r\n", 1024, 64, 404},
         {"POST /x HTTP/1.1\r\n\r\n", 1024, 64, 411},
+        /* a blank before the colon: http-parser would frame by it, RFC 9112 says 400 */
+        {"POST /x HTTP/1.1\r\nContent-Length :2\r\n\r\nab", 1024, 64, 400},
+        {"POST /x HTTP/1.1\r\nTransfer-Encoding\t: chunked\r\n\r\n0\r\n\r\n", 1024, 64, 400},
         {"POST /x HTTP/1.1\r\nContent-Length: 65\r\n\r\n", 1024, 64, 413},
         {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n", 1024, 64, 0},
         {"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
