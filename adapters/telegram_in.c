@@ -73,7 +73,8 @@ static void take_text(const char *text, struct core_inbound *in)
     if (*rest == '@') {
         rest += strcspn(rest, " \t\n");
     }
-    size_t keep = word < 64 ? word : 64; /* command words are short ASCII */
+    /* Command words are short ASCII; a longer word is cut on a code point boundary. */
+    size_t keep = ad_utf8_truncate(text + 1, word, 64);
     memcpy(in->text, text + 1, keep);
     copy_utf8(rest, in->text + keep, sizeof in->text - keep);
     in->kind = CORE_IN_COMMAND;
