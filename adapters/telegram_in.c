@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adapters/utf8.h"
+
 #define ID_LIMIT 9007199254740992.0 /* 2^53: every integer below is exact in a double */
 
 /* Renders an integral JSON number below 2^53 in magnitude as decimal text. */
@@ -19,6 +21,9 @@ static bool id_text(const cJSON *item, bool allow_negative, char *out, size_t ou
     double v = item->valuedouble;
     if (!isfinite(v) || floor(v) != v || fabs(v) >= ID_LIMIT || (!allow_negative && v < 0)) {
         return false;
+    }
+    if (v == 0) {
+        v = 0; /* -0 is the number 0: one id, one text ("0"), or dedup keys would differ */
     }
     int n = snprintf(out, out_len, "%.0f", v);
     return n > 0 && (size_t)n < out_len;
@@ -68,7 +73,8 @@ static void take_text(const char *text, struct core_inbound *in)
     if (*rest == '@') {
         rest += strcspn(rest, " \t\n");
     }
-    size_t keep = word < 64 ? word : 64; /* command words are short ASCII */
+    /* Command words are short ASCII; a longer word is cut on a code point boundary. */
+    size_t keep = ad_utf8_truncate(text + 1, word, 64);
     memcpy(in->text, text + 1, keep);
     copy_utf8(rest, in->text + keep, sizeof in->text - keep);
     in->kind = CORE_IN_COMMAND;
@@ -152,6 +158,10 @@ static int parse_message(const cJSON *msg, struct core_inbound *in, struct ad_te
     sender(msg, meta);
     const cJSON *contact = object_field(msg, "contact");
     const char *text = string_field(msg, "text");
+    if (text && !ad_utf8_valid(text, strlen(text))) {
+        meta->reason = "message.text is not valid UTF-8";
+        return CORE_EBADINPUT;
+    }
     if (contact) {
         take_contact(contact, meta->from_id, in);
     } else {
@@ -167,6 +177,11 @@ static int parse_callback(const cJSON *cb, struct core_inbound *in, struct ad_te
     const char *id = string_field(cb, "id");
     if (!id || !id[0] || strlen(id) >= sizeof meta->callback_query_id) {
         meta->reason = "callback_query.id missing or too long";
+        return CORE_EBADINPUT;
+    }
+    const char *data = string_field(cb, "data");
+    if (!ad_utf8_valid(id, strlen(id)) || (data && !ad_utf8_valid(data, strlen(data)))) {
+        meta->reason = "callback_query.id or data is not valid UTF-8";
         return CORE_EBADINPUT;
     }
     snprintf(meta->callback_query_id, sizeof meta->callback_query_id, "%s", id);
@@ -191,7 +206,6 @@ static int parse_callback(const cJSON *cb, struct core_inbound *in, struct ad_te
         meta->reason = "callback_query has neither message.chat nor from";
         return CORE_EBADINPUT;
     }
-    const char *data = string_field(cb, "data");
     in->kind = CORE_IN_BUTTON;
     in->at = 0;
     /* Our ids fit CORE_OPTION_ID_MAX; a longer one is not ours and stays empty (unknown). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * The HTTP/1.1 server: accept, per-connection framing with http-parser (paused after every
- * message so requests are dispatched one at a time, in order), limits, routing, response
- * writing with backpressure, timers, graceful stop. A connection's memory is released only in
- * the close callback of its last handle. Loop thread only; no personal data in logs. */
+ * The HTTP/1.1 server: accept, per-connection framing (bot/http_parse.h: stops after every
+ * request so requests are dispatched one at a time, in order, and decides the limits from the
+ * bytes), routing, response writing with backpressure, timers, graceful stop. A connection's memory
+ * is released only in the close callback of its last handle. Loop thread only; no personal data in
+ * logs. */
 #include "bot/http_server.h"
 
 #include <http_parser.h>
@@ -12,19 +13,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bot/http_parse.h"
 #include "core/log.h"
 
 #define LOG_MODULE "http"
 
-#define MAX_HEADERS    100          /* header fields per request, then 431 */
 #define READ_BUF_BYTES 65536        /* one shared read buffer: reads are consumed at once */
 #define HIGH_WATER     (256 * 1024) /* queued response bytes before we stop reading */
 #define LINGER_MS      2000         /* reading (and dropping) after our FIN, against RST */
 #define REFUSE_MAX     64           /* connections at once being answered 503 */
 #define LISTEN_BACKLOG 1024
 #define ALLOW_LEN      128 /* "GET, POST, ..." of one path, for a 405 */
-#define REQ_LINE_SLACK 16  /* bytes of the request line besides the URL, for the header cap */
-#define HDR_LINE_SLACK 4   /* ": " and CRLF of every header line */
 
 enum srv_state {
     SRV_NEW,
@@ -42,44 +41,28 @@ struct route {
     void *ctx; /* borrowed */
 };
 
-struct hdr_off {
-    size_t name;
-    size_t value;
-};
-
 struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_shutdown_t shutdown;
-    http_parser parser;
+    struct bot_http_parse rp; /* request framing and limits */
     struct bot_http_server *srv;
     struct conn *prev;
     struct conn *next;
     char remote_ip[64];
-    int handles_open;          /* tcp + timer until their close callbacks ran */
-    bool closing;              /* uv_close issued */
-    bool refused;              /* over max_connections: answered 503 */
-    bool in_message;           /* a request has begun and is not complete */
-    bool message_done;         /* parser paused on a complete request */
-    bool close_after;          /* no further requests: close once the writes are out */
-    bool lingering;            /* FIN sent, dropping input until EOF or LINGER_MS */
-    bool peer_eof;             /* the client closed its side */
-    bool read_paused;          /* reading stopped by backpressure, input kept in pending_in */
-    bool dispatching;          /* inside conn_dispatch (a handler may stop the server) */
-    const struct route *route; /* chosen from the request head, before the body */
-    size_t param_off;          /* offset of the {segment} in head, for parameter routes */
-    size_t query_off;          /* offset of the query in head, 0 when there is none */
-    char allow[ALLOW_LEN];     /* the path's methods, for a 405 */
-    int error_status;          /* set by a parser callback that rejects the request */
-    uint64_t req_start_ms;     /* uv_now at the start of the request (or accept) */
-    uint64_t req_start_ns;     /* uv_hrtime, for the latency histogram */
-    size_t header_bytes;       /* request line + headers seen, against max_header_bytes */
-    struct core_buf head;      /* url NUL name NUL value NUL ... */
-    bool url_done;
-    struct hdr_off hdrs[MAX_HEADERS];
-    size_t n_hdrs;
-    int hdr_last; /* 0 nothing yet, 1 field, 2 value */
-    struct core_buf body;
+    int handles_open;           /* tcp + timer until their close callbacks ran */
+    bool closing;               /* uv_close issued */
+    bool refused;               /* over max_connections: answered 503 */
+    bool close_after;           /* no further requests: close once the writes are out */
+    bool lingering;             /* FIN sent, dropping input until EOF or LINGER_MS */
+    bool peer_eof;              /* the client closed its side */
+    bool read_paused;           /* reading stopped by backpressure, input kept in pending_in */
+    bool dispatching;           /* inside conn_dispatch (a handler may stop the server) */
+    const struct route *route;  /* chosen from the request head, before the body */
+    size_t param_off;           /* offset of the {segment} in the path, for parameter routes */
+    char allow[ALLOW_LEN];      /* the path's methods, for a 405 */
+    uint64_t req_start_ms;      /* uv_now at the start of the request (or accept) */
+    uint64_t req_start_ns;      /* uv_hrtime, for the latency histogram */
     struct core_buf pending_in; /* unparsed input kept while writes are backed up */
     size_t write_bytes;         /* queued and not yet written */
     size_t writes_pending;
@@ -125,14 +108,12 @@ struct bot_http_server {
     uint16_t port;
     uint64_t refused_log_ms;     /* rate limit of the overload warnings */
     unsigned long refused_quiet; /* overload events not logged since the last line */
-    http_parser_settings settings;
-    struct bot_http_header scratch[MAX_HEADERS];
+    struct bot_http_header scratch[BOT_HTTP_PARSE_MAX_HEADERS];
     char read_buf[READ_BUF_BYTES];
 };
 
 static void conn_close(struct conn *c);
 static void conn_fail(struct conn *c, int status);
-static int route_request(struct conn *c);
 static void conn_arm_timer(struct conn *c);
 static void conn_resume(struct conn *c);
 static void server_check_done(struct bot_http_server *srv);
@@ -336,7 +317,7 @@ static void conn_send(struct conn *c, struct bot_http_response *res, bool head_o
     if (c->closing) {
         return; /* closed under the handler (server close or free): nobody to answer */
     }
-    bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
+    bool http10 = bot_http_parse_is_http10(&c->rp);
     size_t body_len = res->status == 204 ? 0 : res->body.len;
     struct core_buf head;
     core_buf_init(&head, 16 * 1024);
@@ -474,8 +455,7 @@ static void on_conn_handle_closed(uv_handle_t *handle)
     }
     struct bot_http_server *srv = c->srv;
     conn_unlink(c);
-    core_buf_cleanup(&c->head);
-    core_buf_cleanup(&c->body);
+    bot_http_parse_cleanup(&c->rp);
     core_buf_cleanup(&c->pending_in);
     free(c);
     server_check_done(srv);
@@ -497,7 +477,7 @@ static void on_conn_timer(uv_timer_t *timer)
     if (c->closing) {
         return;
     }
-    if (c->in_message && c->writes_pending == 0 && !c->lingering && !c->close_after) {
+    if (bot_http_parse_busy(&c->rp) && c->writes_pending == 0 && !c->lingering && !c->close_after) {
         conn_fail(c, 408);
         return;
     }
@@ -512,7 +492,7 @@ static void conn_arm_timer(struct conn *c)
     struct bot_http_server *srv = c->srv;
     uint64_t now = uv_now(srv->loop);
     uint64_t timeout = srv->idle_ms;
-    if (c->in_message || (c->n_requests == 0 && c->writes_pending == 0)) {
+    if (bot_http_parse_busy(&c->rp) || (c->n_requests == 0 && c->writes_pending == 0)) {
         uint64_t deadline = c->req_start_ms + srv->request_ms;
         timeout = deadline > now ? deadline - now : 0;
     }
@@ -568,132 +548,25 @@ static void conn_finish(struct conn *c)
 
 static void conn_fail(struct conn *c, int status)
 {
-    c->in_message = false;
-    c->message_done = false;
+    bot_http_parse_abandon(&c->rp);
     conn_send_error(c, status, status == 405 ? c->allow : NULL);
 }
 
-/* ---- parser callbacks ---- */
+/* ---- request framing hooks (bot/http_parse.h) ---- */
 
-static int head_add(struct conn *c, const char *at, size_t len, int status_if_over)
+/* A request's first byte: its clock starts, the timer runs against request_timeout_ms. */
+static void on_request_begin(void *ctx)
 {
-    c->header_bytes += len;
-    if (c->header_bytes > c->srv->max_header) {
-        c->error_status = status_if_over;
-        return -1;
-    }
-    int rc = core_buf_append(&c->head, at, len);
-    if (rc != CORE_OK) {
-        c->error_status = rc == CORE_ETOOBIG ? status_if_over : 500;
-        return -1;
-    }
-    return 0;
-}
-
-/* Drops the blanks http-parser leaves at the end of a header value (RFC 9110 OWS). */
-static void trim_value(struct conn *c)
-{
-    size_t start = c->hdrs[c->n_hdrs - 1].value;
-    while (c->head.len > start &&
-           (c->head.data[c->head.len - 1] == ' ' || c->head.data[c->head.len - 1] == '\t')) {
-        c->head.len--;
-    }
-}
-
-static int head_terminate(struct conn *c)
-{
-    int rc = core_buf_append(&c->head, "", 1);
-    if (rc != CORE_OK) {
-        c->error_status = rc == CORE_ETOOBIG ? 431 : 500;
-        return -1;
-    }
-    return 0;
-}
-
-static int on_message_begin(http_parser *p)
-{
-    struct conn *c = p->data;
-    c->in_message = true;
+    struct conn *c = ctx;
     c->req_start_ms = uv_now(c->srv->loop);
     c->req_start_ns = uv_hrtime();
-    c->header_bytes = REQ_LINE_SLACK;
-    c->url_done = false;
-    c->n_hdrs = 0;
-    c->hdr_last = 0;
     c->route = NULL;
-    core_buf_reset(&c->head);
-    core_buf_reset(&c->body);
     conn_arm_timer(c);
-    return 0;
 }
 
-static int on_url(http_parser *p, const char *at, size_t len)
+static void send_continue(void *ctx)
 {
-    return head_add(p->data, at, len, 414);
-}
-
-static int end_url(struct conn *c)
-{
-    if (c->url_done) {
-        return 0;
-    }
-    c->url_done = true;
-    return head_terminate(c);
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-    struct conn *c = p->data;
-    if (c->hdr_last != 1) {
-        if (c->hdr_last == 2) {
-            trim_value(c);
-        }
-        if (end_url(c) != 0 || (c->hdr_last == 2 && head_terminate(c) != 0)) {
-            return -1;
-        }
-        if (c->n_hdrs >= MAX_HEADERS) {
-            c->error_status = 431;
-            return -1;
-        }
-        c->header_bytes += HDR_LINE_SLACK;
-        c->hdrs[c->n_hdrs].name = c->head.len;
-        c->hdrs[c->n_hdrs].value = 0;
-        c->n_hdrs++;
-        c->hdr_last = 1;
-    }
-    return head_add(c, at, len, 431);
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-    struct conn *c = p->data;
-    if (c->hdr_last != 2) {
-        if (head_terminate(c) != 0) {
-            return -1;
-        }
-        c->hdrs[c->n_hdrs - 1].value = c->head.len;
-        c->hdr_last = 2;
-    }
-    return head_add(c, at, len, 431);
-}
-
-static const char *head_str(const struct conn *c, size_t off)
-{
-    return c->head.data ? c->head.data + off : "";
-}
-
-static const char *find_header(const struct conn *c, const char *name)
-{
-    for (size_t i = 0; i < c->n_hdrs; i++) {
-        if (strcasecmp(head_str(c, c->hdrs[i].name), name) == 0) {
-            return head_str(c, c->hdrs[i].value);
-        }
-    }
-    return NULL;
-}
-
-static void send_continue(struct conn *c)
-{
+    struct conn *c = ctx;
     static const char text[] = "HTTP/1.1 100 Continue\r\n\r\n";
     char *copy = malloc(sizeof text);
     if (!copy) {
@@ -703,73 +576,6 @@ static void send_continue(struct conn *c)
     if (conn_write(c, copy, sizeof text - 1, NULL, 0) != CORE_OK) {
         LOG_DEBUG("continue_failed", "conns=%zu", c->srv->n_conns);
     }
-}
-
-/* The head decides: version, then route (so an unknown path is 404 before its body is read),
- * then length rules. */
-static int check_headers(struct conn *c, const http_parser *p)
-{
-    if (p->http_major != 1) {
-        return 505;
-    }
-    int status = route_request(c);
-    if (status) {
-        return status;
-    }
-    bool has_length = (p->flags & (F_CHUNKED | F_CONTENTLENGTH)) != 0;
-    bool needs_length = p->method == HTTP_POST || p->method == HTTP_PUT || p->method == HTTP_PATCH;
-    if (needs_length && !has_length) {
-        return 411;
-    }
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->srv->max_body) {
-        return 413;
-    }
-    return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-    struct conn *c = p->data;
-    if (c->hdr_last == 2) {
-        trim_value(c);
-    }
-    if (end_url(c) != 0 || (c->hdr_last == 2 && head_terminate(c) != 0)) {
-        return -1;
-    }
-    if (c->hdr_last == 1) { /* a field without a value cannot happen; be safe */
-        c->error_status = 400;
-        return -1;
-    }
-    int status = check_headers(c, p);
-    if (status) {
-        c->error_status = status;
-        return -1;
-    }
-    const char *expect = find_header(c, "expect");
-    bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length);
-    if (expect && strcasecmp(expect, "100-continue") == 0 && p->http_minor >= 1 && has_body) {
-        send_continue(c);
-    }
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-    struct conn *c = p->data;
-    int rc = core_buf_append(&c->body, at, len);
-    if (rc != CORE_OK) {
-        c->error_status = rc == CORE_ETOOBIG ? 413 : 500;
-        return -1;
-    }
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct conn *c = p->data;
-    c->message_done = true;
-    http_parser_pause(p, 1);
-    return 0;
 }
 
 /* ---- routing and dispatch ---- */
@@ -833,43 +639,30 @@ static void route_find(const struct bot_http_server *srv,
     }
 }
 
-/* Routes the request from its head: 400 for a target that is not an origin-form path, 404 or
- * 405 (Allow kept in c->allow) when no route serves it; 0 with c->route set otherwise. The
- * query is cut off the path in place. */
-static int route_request(struct conn *c)
+/* The route hook of the framing: 404 or 405 (Allow kept in c->allow) when no route serves
+ * (method, path); 0 with c->route set otherwise. */
+static int route_request(void *ctx, const char *method, const char *path)
 {
-    char *url = c->head.data;
-    if (!url || url[0] != '/') {
-        return 400; /* absolute-form, "*", authority-form: not served here */
-    }
-    char *query = strchr(url, '?');
-    c->query_off = 0;
-    if (query) {
-        *query = '\0';
-        c->query_off = (size_t)(query + 1 - url);
-    }
+    struct conn *c = ctx;
     struct route_match match;
-    route_find(c->srv, http_method_str((enum http_method)c->parser.method), url, &match);
+    route_find(c->srv, method, path, &match);
     if (!match.route) {
         memcpy(c->allow, match.allow, sizeof c->allow);
         return match.allow[0] ? 405 : 404;
     }
     c->route = match.route;
-    c->param_off = match.route->has_param ? (size_t)(match.param - url) : 0;
+    c->param_off = match.route->has_param ? (size_t)(match.param - path) : 0;
     return 0;
 }
 
+static const struct bot_http_parse_hooks framing_hooks = {
+    .begin = on_request_begin,
+    .route = route_request,
+    .expect_continue = send_continue,
+};
+
 static void run_handler(struct conn *c, const struct route *r, struct bot_http_request *req)
 {
-    struct bot_http_server *srv = c->srv;
-    for (size_t i = 0; i < c->n_hdrs; i++) {
-        srv->scratch[i].name = head_str(c, c->hdrs[i].name);
-        srv->scratch[i].value = head_str(c, c->hdrs[i].value);
-    }
-    req->headers = srv->scratch;
-    req->n_headers = c->n_hdrs;
-    req->body = c->body.data ? c->body.data : "";
-    req->body_len = c->body.len;
     req->route = r->name;
     struct bot_http_response res;
     response_init(&res);
@@ -888,53 +681,28 @@ static void run_handler(struct conn *c, const struct route *r, struct bot_http_r
     LOG_DEBUG("request", "route=%s status=%d", r->name, status);
 }
 
-static void shrink(struct core_buf *buf)
-{
-    if (buf->cap > 16 * 1024) {
-        core_buf_cleanup(buf);
-    } else {
-        core_buf_reset(buf);
-    }
-}
-
 static void conn_dispatch(struct conn *c)
 {
-    c->message_done = false;
-    c->in_message = false;
+    struct bot_http_request req = {.remote_ip = c->remote_ip};
+    bot_http_parse_take(&c->rp, c->srv->scratch, &req);
     c->n_requests++;
-    if (!http_should_keep_alive(&c->parser) || c->parser.upgrade || c->srv->state != SRV_RUNNING) {
+    if (!bot_http_parse_keep_alive(&c->rp) || c->srv->state != SRV_RUNNING) {
         c->close_after = true;
     }
     const struct route *r = c->route;
-    const char *url = c->head.data ? c->head.data : "";
     if (!r) {
         conn_send_error(c, 500, NULL); /* cannot happen: the head was routed or rejected */
         return;
     }
-    struct bot_http_request req = {
-        .method = http_method_str((enum http_method)c->parser.method),
-        .path = url,
-        .query = c->query_off ? url + c->query_off : "",
-        .param = r->has_param ? url + c->param_off : "",
-        .remote_ip = c->remote_ip,
-    };
+    req.param = r->has_param ? req.path + c->param_off : "";
     c->dispatching = true;
     run_handler(c, r, &req);
     c->dispatching = false;
-    shrink(&c->head);
-    shrink(&c->body);
+    bot_http_parse_release(&c->rp);
     if (!c->closing) {
         conn_arm_timer(c);
         conn_maybe_finish(c);
     }
-}
-
-static int status_for_errno(const struct conn *c, enum http_errno err)
-{
-    if (c->error_status) {
-        return c->error_status;
-    }
-    return err == HPE_HEADER_OVERFLOW ? 431 : 400;
 }
 
 static bool conn_blocked(const struct conn *c)
@@ -948,22 +716,19 @@ static size_t conn_feed(struct conn *c, const char *data, size_t len)
 {
     size_t used = 0;
     while (used < len && !conn_blocked(c)) {
-        size_t n = http_parser_execute(&c->parser, &c->srv->settings, data + used, len - used);
+        size_t n = 0;
+        enum bot_http_parse_status st = bot_http_parse_feed(&c->rp, data + used, len - used, &n);
         used += n;
-        enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
-        if (err == HPE_PAUSED) {
-            http_parser_pause(&c->parser, 0);
-            if (c->message_done) {
-                conn_dispatch(c);
-            }
+        if (st == BOT_HTTP_PARSE_REQUEST) {
+            conn_dispatch(c);
             continue;
         }
-        if (err != HPE_OK) {
-            LOG_DEBUG("parse_failed", "err=%s", http_errno_name(err));
-            conn_fail(c, status_for_errno(c, err));
+        if (st == BOT_HTTP_PARSE_ERROR) {
+            LOG_DEBUG("parse_failed", "err=%s", bot_http_parse_error_name(&c->rp));
+            conn_fail(c, bot_http_parse_error_status(&c->rp));
             return len;
         }
-        if (c->parser.upgrade || n == 0) {
+        if (st == BOT_HTTP_PARSE_END) {
             c->close_after = true; /* no protocol switch here */
             conn_maybe_finish(c);
             return len;
@@ -978,7 +743,7 @@ static void conn_on_eof(struct conn *c)
 {
     c->peer_eof = true;
     uv_read_stop((uv_stream_t *)&c->tcp);
-    if (c->in_message || (c->writes_pending == 0 && c->pending_in.len == 0)) {
+    if (bot_http_parse_busy(&c->rp) || (c->writes_pending == 0 && c->pending_in.len == 0)) {
         conn_close(c); /* a half request or nothing to answer */
         return;
     }
@@ -1091,10 +856,7 @@ static struct conn *conn_new(struct bot_http_server *srv, bool refused)
     c->tcp.data = c;
     c->timer.data = c;
     c->handles_open = 2;
-    http_parser_init(&c->parser, HTTP_REQUEST);
-    c->parser.data = c;
-    core_buf_init(&c->head, srv->max_header + 64);
-    core_buf_init(&c->body, srv->max_body);
+    bot_http_parse_init(&c->rp, srv->max_header, srv->max_body, &framing_hooks, c);
     core_buf_init(&c->pending_in, READ_BUF_BYTES);
     c->req_start_ms = uv_now(srv->loop);
     c->next = srv->conns;
@@ -1214,18 +976,6 @@ static int parse_listen(const char *listen, struct sockaddr_storage *addr)
     return uv_ip4_addr(v4, port, (struct sockaddr_in *)addr) == 0 ? CORE_OK : CORE_ECONFIG;
 }
 
-static void settings_init(http_parser_settings *s)
-{
-    http_parser_settings_init(s);
-    s->on_message_begin = on_message_begin;
-    s->on_url = on_url;
-    s->on_header_field = on_header_field;
-    s->on_header_value = on_header_value;
-    s->on_headers_complete = on_headers_complete;
-    s->on_body = on_body;
-    s->on_message_complete = on_message_complete;
-}
-
 int bot_http_server_new(uv_loop_t *loop,
                         const struct bot_config *cfg,
                         struct bot_metrics *metrics,
@@ -1275,7 +1025,6 @@ int bot_http_server_new(uv_loop_t *loop,
     srv->idle_ms = (uint64_t)cfg->server.idle_timeout_ms;
     srv->request_ms = (uint64_t)cfg->server.request_timeout_ms;
     srv->grace_ms = (uint64_t)cfg->server.shutdown_grace_ms;
-    settings_init(&srv->settings);
     *out = srv;
     return CORE_OK;
 }
@@ -1439,7 +1188,7 @@ size_t bot_http_server_connections(const struct bot_http_server *server)
 
 static bool conn_is_idle(const struct conn *c)
 {
-    return !c->in_message && !c->message_done && !c->dispatching && c->writes_pending == 0 &&
+    return !bot_http_parse_busy(&c->rp) && !c->dispatching && c->writes_pending == 0 &&
            c->pending_in.len == 0;
 }
 
@@ -1450,7 +1199,7 @@ static void close_all(struct bot_http_server *srv, bool only_idle)
         struct conn *next = c->next;
         if (!only_idle || conn_is_idle(c)) {
             conn_close(c);
-        } else if (!c->in_message && !c->message_done && c->pending_in.len == 0) {
+        } else if (!bot_http_parse_busy(&c->rp) && c->pending_in.len == 0) {
             c->close_after = true; /* answering: close once the answer is out */
         }
         c = next;

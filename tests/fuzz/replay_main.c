@@ -2,16 +2,35 @@
  * Corpus replay for any compiler: runs every regular file named on the command line, or found
  * directly inside a directory named on it, through LLVMFuzzerTestOneInput once. Each input is
  * read into a buffer of exactly its size so the sanitizers see any read past the end. Fails
- * when an argument cannot be read or when no input was found (an empty corpus proves nothing). */
+ * when an argument cannot be read or when no input was found (an empty corpus proves nothing).
+ * When an input aborts (a broken property), its path is printed before the process dies. */
 #include <dirent.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *volatile g_current; /* the input being replayed, for the abort message */
+
+/* Names the input that aborted (async-signal-safe writes only), then dies as it would have. */
+static void on_abort(int sig)
+{
+    static const char prefix[] = "replay: aborted on ";
+    const char *path = g_current;
+    if (path) {
+        (void)!write(STDERR_FILENO, prefix, sizeof prefix - 1);
+        (void)!write(STDERR_FILENO, path, strlen(path));
+        (void)!write(STDERR_FILENO, "\n", 1);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int replay_file(const char *path)
 {
@@ -35,7 +54,9 @@ static int replay_file(const char *path)
         return -1;
     }
     fclose(f);
+    g_current = path;
     LLVMFuzzerTestOneInput(data, size);
+    g_current = NULL;
     free(data);
     return 0;
 }
@@ -66,6 +87,7 @@ static int replay_dir(const char *dir, size_t *count)
 int main(int argc, char **argv)
 {
     size_t count = 0;
+    signal(SIGABRT, on_abort);
     for (int i = 1; i < argc; i++) {
         struct stat st;
         int rc = -1;
