@@ -46,6 +46,8 @@ struct bot_app {
     struct bot_inbox_options inbox_opt;
     bot_inbox_handler_fn handler;
     void *handler_ctx;
+    bot_inbox_giveup_fn giveup;
+    void *giveup_ctx;
     struct bot_app_service dispatcher;
     bool dispatcher_started;
     struct app_route routes[N_ROUTES];
@@ -306,6 +308,12 @@ int bot_app_new(const struct bot_config *cfg,
     return CORE_OK;
 }
 
+void bot_app_set_inbox_giveup(struct bot_app *app, bot_inbox_giveup_fn giveup, void *ctx)
+{
+    app->giveup = giveup;
+    app->giveup_ctx = ctx;
+}
+
 void bot_app_set_inbox_handler(struct bot_app *app, bot_inbox_handler_fn handler, void *ctx)
 {
     app->handler = handler;
@@ -391,6 +399,7 @@ static int start_processor(struct bot_app *app, char *err, size_t err_len)
                            &app->inbox_opt, &app->inbox);
     if (rc == CORE_OK) {
         bot_inbox_set_handler(app->inbox, app->handler, app->handler_ctx);
+        bot_inbox_set_giveup(app->inbox, app->giveup, app->giveup_ctx);
         rc = bot_inbox_start(app->inbox);
     }
     if (rc != CORE_OK) {

@@ -52,6 +52,8 @@ CORE_NODISCARD int bot_app_new(const struct bot_config *cfg,
 /** Registers the conversation service (ctx borrowed). Without one, serve still stores updates
  * and leaves them 'new' (one warning at start). Before bot_app_run. */
 void bot_app_set_inbox_handler(struct bot_app *app, bot_inbox_handler_fn handler, void *ctx);
+/** Registers the processor's give-up hook (bot/inbox.h; ctx borrowed). Before bot_app_run. */
+void bot_app_set_inbox_giveup(struct bot_app *app, bot_inbox_giveup_fn giveup, void *ctx);
 /** Overrides the processor's options (copied). Before bot_app_run. */
 void bot_app_set_inbox_options(struct bot_app *app, const struct bot_inbox_options *opt);
 /** THE dispatcher hook: the outbox dispatcher is wired here (copied). Before bot_app_run. */

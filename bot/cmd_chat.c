@@ -159,6 +159,7 @@ static int start_flow(struct chat *chat, char *err, size_t err_len)
         .loop = &chat->loop, .db = chat->db, .crypto = chat->crypto, .cfg = &chat->cfg};
     if (rc == CORE_OK) {
         bot_inbox_set_handler(chat->inbox, bot_conversation_handle_row, &chat->conversation);
+        bot_inbox_set_giveup(chat->inbox, bot_conversation_apologize_row, &chat->conversation);
         rc = bot_outbox_open(&deps, &chat->outbox);
     }
     struct bot_outbox_sender terminal = {.channel = "console", .deliver_local = print_reply};

@@ -892,3 +892,95 @@ int bot_conversation_handle_row(void *ctx,
     free(in);
     return rc;
 }
+
+/* ---- the apology for a row given up on ---- */
+
+/* The chat a stored row came from, with no side effect (no contact created, no callback
+ * answered, no notice sent). CORE_EBADINPUT for rows that name no chat to answer. */
+static int row_address(const struct bot_inbox_row *row, struct core_inbound *in)
+{
+    if (strcmp(row->channel, "console") == 0) {
+        return parse_console(row, in);
+    }
+    if (strcmp(row->channel, "telegram") == 0) {
+        struct ad_telegram_meta meta;
+        int rc = ad_telegram_parse_update(row->payload, row->payload_len, in, &meta);
+        return rc == CORE_OK && meta.kind == AD_TG_INBOUND ? CORE_OK : CORE_EBADINPUT;
+    }
+    if (strcmp(row->channel, "sms") == 0) {
+        struct ad_form *form = malloc(sizeof *form);
+        struct ad_sms_meta meta;
+        int rc = form && ad_form_parse(row->payload, row->payload_len, form) == CORE_OK &&
+                         ad_twilio_parse(form, in, &meta) == CORE_OK && meta.kind == AD_SMS_MESSAGE
+                     ? CORE_OK
+                     : CORE_EBADINPUT;
+        free(form);
+        return rc;
+    }
+    return CORE_EBADINPUT;
+}
+
+/* The apology in the contact's language, or in kk and ru when the chat never chose one. A
+ * text too long for the buffer is cut on a character boundary (it is short: never in practice). */
+static int
+apology_text(struct bot_conversation *conv, const struct db_contact *contact, struct core_buf *out)
+{
+    const struct dlg_i18n_arg args[] = {{"phone", conv->dialog.contact_phone},
+                                        {"whatsapp", conv->dialog.contact_whatsapp}};
+    int lang = contact ? dlg_lang_parse(contact->language) : -1;
+    static const enum dlg_lang both[] = {DLG_LANG_KK, DLG_LANG_RU};
+    size_t n = lang >= 0 ? 1 : 2;
+    int rc = CORE_OK;
+    for (size_t i = 0; i < n && rc == CORE_OK; i++) {
+        char text[CORE_REPLY_TEXT_MAX / 2];
+        enum dlg_lang which = lang >= 0 ? (enum dlg_lang)lang : both[i];
+        int fmt = dlg_i18n_format(which, "error.giveup", text, sizeof text, 2, args);
+        rc = fmt == CORE_OK || fmt == CORE_ETOOBIG ? CORE_OK : fmt;
+        if (rc == CORE_OK) {
+            rc = core_buf_appendf(out, "%s%s", i ? "\n\n" : "", text);
+        }
+    }
+    return rc;
+}
+
+int bot_conversation_apologize_row(void *ctx,
+                                   struct db *db,
+                                   const struct bot_inbox_row *row,
+                                   int64_t now_s)
+{
+    struct bot_conversation *conv = ctx;
+    (void)db; /* the same handle the conversation was built with */
+    struct core_inbound *in = calloc(1, sizeof *in);
+    struct core_reply *reply = calloc(1, sizeof *reply);
+    int rc = in && reply ? row_address(row, in) : CORE_ENOMEM;
+    struct turn t = {.conv = conv, .in = in, .channel = row->channel, .now = now_s};
+    if (rc == CORE_OK) {
+        unsigned char hash[BOT_HASH_BYTES];
+        contact_hash(&t, hash);
+        bool known = db_contact_find(conv->db, row->channel, hash, &t.contact) == CORE_OK;
+        struct core_buf text;
+        core_buf_init(&text, sizeof reply->text - 1);
+        rc = apology_text(conv, known ? &t.contact : NULL, &text);
+        if (rc == CORE_OK) {
+            memcpy(reply->text, text.data, text.len + 1);
+        }
+        core_buf_cleanup(&text);
+    }
+    if (rc == CORE_OK) {
+        char idem[48];
+        snprintf(idem, sizeof idem, "giveup:%lld", (long long)row->id);
+        rc = strcmp(row->channel, "telegram") == 0 ? queue_telegram_reply(&t, reply, idem)
+                                                   : queue_one(&t, reply, idem);
+        rc = rc == CORE_EEXIST ? CORE_OK : rc;
+    }
+    if (rc == CORE_OK && conv->outbox) {
+        bot_outbox_kick(conv->outbox);
+    }
+    rc = rc == CORE_EBADINPUT ? CORE_OK : rc; /* nothing to answer */
+    if (in) {
+        sodium_memzero(in, sizeof *in);
+    }
+    free(in);
+    free(reply);
+    return rc;
+}

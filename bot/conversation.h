@@ -58,6 +58,15 @@ int bot_conversation_handle_row(void *ctx,
                                 const struct bot_inbox_row *row,
                                 int64_t now_s);
 
+/** bot_inbox_giveup_fn: a row the service gave up on (its handling kept failing) gets one
+ * apology to its chat, in the contact's language (kk and ru both when unknown), with the
+ * contact-centre numbers, queued with the key "giveup:<inbox id>". Rows that name no chat
+ * (unreadable, status callbacks, Telegram block notices) get nothing. */
+int bot_conversation_apologize_row(void *ctx,
+                                   struct db *db,
+                                   const struct bot_inbox_row *row,
+                                   int64_t now_s);
+
 /** Handles one parsed inbound event; replies are queued with idempotency keys
  * "<idem_prefix>:<n>". Runs inside the caller's transaction. */
 CORE_NODISCARD int bot_conversation_handle(struct bot_conversation *conv,

@@ -25,6 +25,8 @@ struct bot_inbox {
     struct bot_inbox_options opt;
     bot_inbox_handler_fn handler;
     void *handler_ctx;
+    bot_inbox_giveup_fn giveup;
+    void *giveup_ctx;
     uv_timer_t work;  /* fires at 0 after a kick, and again while batches find rows */
     uv_timer_t sweep; /* periodic */
     struct db_inbox_row *rows;
@@ -102,6 +104,12 @@ int bot_inbox_new(uv_loop_t *loop,
     return CORE_OK;
 }
 
+void bot_inbox_set_giveup(struct bot_inbox *inbox, bot_inbox_giveup_fn giveup, void *ctx)
+{
+    inbox->giveup = giveup;
+    inbox->giveup_ctx = ctx;
+}
+
 void bot_inbox_set_handler(struct bot_inbox *inbox, bot_inbox_handler_fn handler, void *ctx)
 {
     inbox->handler = handler;
@@ -128,9 +136,31 @@ static int64_t backoff_ms(const struct bot_inbox *inbox, int attempts)
     return delay < inbox->opt.max_backoff_ms ? delay : inbox->opt.max_backoff_ms;
 }
 
-/* Counts a failed attempt in its own transaction; logs; gives up loudly at the limit. */
+/* The give-up hook in a transaction of its own; a failure is logged and dropped. */
+static void run_giveup(struct bot_inbox *inbox, const struct bot_inbox_row *view)
+{
+    if (!inbox->giveup || !view) {
+        return;
+    }
+    int err = db_begin(inbox->db);
+    if (err == CORE_OK) {
+        err = inbox->giveup(inbox->giveup_ctx, inbox->db, view, bot_clock_now_s(inbox->clock));
+    }
+    if (err == CORE_OK) {
+        err = db_commit(inbox->db);
+    }
+    if (err != CORE_OK) {
+        db_rollback(inbox->db);
+        LOG_WARN("inbox.giveup_hook_failed", "id=%lld channel=%s err=%s", (long long)view->id,
+                 view->channel, core_strerror(err));
+    }
+}
+
+/* Counts a failed attempt in its own transaction; logs; gives up loudly at the limit, then
+ * runs the give-up hook with view (NULL when the row could not be unsealed). */
 static int record_failure(struct bot_inbox *inbox,
                           const struct db_inbox_row *row,
+                          const struct bot_inbox_row *view,
                           int cause,
                           const char *what,
                           bool permanent)
@@ -161,6 +191,7 @@ static int record_failure(struct bot_inbox *inbox,
                   "id=%lld channel=%s attempts=%d cause=\"%s\" note=\"row set to failed; its "
                   "chat continues with the next update\"",
                   (long long)row->id, row->channel, attempts, text);
+        run_giveup(inbox, view);
     } else {
         count(inbox, "retry");
         LOG_WARN("inbox.retry", "id=%lld channel=%s attempts=%d retry_in_ms=%lld cause=\"%s\"",
@@ -206,7 +237,7 @@ static int process_row(struct bot_inbox *inbox, const struct db_inbox_row *row)
         return err;
     }
     if (err != CORE_OK) {
-        return record_failure(inbox, row, err, "unseal", true);
+        return record_failure(inbox, row, NULL, err, "unseal", true);
     }
     struct bot_inbox_row view = {
         .id = row->id,
@@ -221,19 +252,21 @@ static int process_row(struct bot_inbox *inbox, const struct db_inbox_row *row)
     };
     int stage = 0;
     err = apply(inbox, &view, &stage);
-    free(plain);
     if (err == CORE_OK) {
+        free(plain);
         count(inbox, "done");
         LOG_DEBUG("inbox.done", "id=%lld channel=%s", (long long)row->id, row->channel);
         return CORE_OK;
     }
+    int result = CORE_OK;
     if (stage == 0 || stage == 3 || err == CORE_EBUSY) {
-        return err; /* the database, not the update: stop and retry the batch later */
+        result = err; /* the database, not the update: stop and retry the batch later */
+    } else if (stage != 2 || err != CORE_ESTATE) { /* ESTATE at 2: handled elsewhere already */
+        result =
+            record_failure(inbox, row, &view, err, stage == 1 ? "handler" : "mark_done", false);
     }
-    if (stage == 2 && err == CORE_ESTATE) {
-        return CORE_OK; /* no longer 'new': already handled elsewhere */
-    }
-    return record_failure(inbox, row, err, stage == 1 ? "handler" : "mark_done", false);
+    free(plain);
+    return result;
 }
 
 /* One batch; *more tells whether rows were fetched: the next rows of those chats, or rows

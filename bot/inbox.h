@@ -78,6 +78,19 @@ CORE_NODISCARD int bot_inbox_new(uv_loop_t *loop,
                                  const struct bot_inbox_options *opt,
                                  struct bot_inbox **out);
 
+/** Called once when a row is given up on (its 'failed' mark committed), with the unsealed row,
+ * inside a transaction of its own that commits when it returns 0. Meant for telling the parent
+ * that their message could not be handled: it must be cheap and must not fail the way the
+ * handler did. Not called for a row that could not be unsealed. Errors are logged, never
+ * retried: a parent gets at most one such message per row. */
+typedef int (*bot_inbox_giveup_fn)(void *ctx,
+                                   struct db *db,
+                                   const struct bot_inbox_row *row,
+                                   int64_t now_s);
+
+/** Sets the give-up hook (ctx borrowed). Before start. */
+void bot_inbox_set_giveup(struct bot_inbox *inbox, bot_inbox_giveup_fn giveup, void *ctx);
+
 /** Sets the handler (ctx borrowed). Before start. */
 void bot_inbox_set_handler(struct bot_inbox *inbox, bot_inbox_handler_fn handler, void *ctx);
 

@@ -223,6 +223,7 @@ int bot_wiring_attach(struct bot_wiring *w, struct bot_app *app, char *err, size
     }
     bot_conversation_init(&w->conversation, bot_app_db(app), bot_app_crypto(app), cfg, &w->sink);
     bot_app_set_inbox_handler(app, bot_conversation_handle_row, &w->conversation);
+    bot_app_set_inbox_giveup(app, bot_conversation_apologize_row, &w->conversation);
     struct bot_app_service dispatcher = {
         .name = "outbox", .start = dispatcher_start, .stop = dispatcher_stop, .ctx = w};
     bot_app_set_dispatcher(app, &dispatcher);

@@ -259,6 +259,43 @@ static void test_erase_forgets_the_chats_queued_messages(void **state)
     assert_true(count(f, "SELECT count(*) FROM outbox WHERE status = 'pending'") > 0);
 }
 
+/* A row the processor gave up on: the chat hears one apology, in its language when it chose
+ * one (kk and ru when it never did), with the contact-centre number; twice is still once. */
+static void apologize(struct fx *f, const char *user, int64_t id)
+{
+    char payload[128];
+    int len = bot_conversation_console_payload(user, "hello", payload, sizeof payload);
+    struct bot_inbox_row row = {.id = id,
+                                .channel = "console",
+                                .external_id = "x",
+                                .payload = payload,
+                                .payload_len = (size_t)len,
+                                .received_at = 1};
+    assert_int_equal(db_begin(f->reg.db), CORE_OK);
+    assert_int_equal(bot_conversation_apologize_row(&f->conv, f->reg.db, &row, 2), CORE_OK);
+    assert_int_equal(db_commit(f->reg.db), CORE_OK);
+}
+
+static void test_a_row_given_up_on_gets_one_apology(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now); /* chose Kazakh */
+    int64_t before = count(f, "SELECT count(*) FROM outbox");
+    apologize(f, "erlan", 9001);
+    apologize(f, "erlan", 9001);
+    assert_int_equal(count(f, "SELECT count(*) FROM outbox"), before + 1);
+    char text[CORE_REPLY_TEXT_MAX];
+    last_reply(f, text, sizeof text);
+    assert_non_null(strstr(text, "Кешіріңіз"));
+    assert_null(strstr(text, "Извините"));
+    assert_non_null(strstr(text, "8 (727) 339-72-22"));
+    apologize(f, "stranger", 9002); /* never chose a language */
+    last_reply(f, text, sizeof text);
+    assert_non_null(strstr(text, "Кешіріңіз"));
+    assert_non_null(strstr(text, "Извините"));
+}
+
 /* The IIN step answers whether a phone and an IIN belong together: a chat that keeps getting
  * it wrong is stopped for an hour, also across /start, before it can walk the IIN's serial
  * digits for a known phone. */
@@ -393,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_erase_leaves_no_typed_iin_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erase_forgets_the_chats_queued_messages, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_row_given_up_on_gets_one_apology, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_session_row_is_not_a_dead_end, setup,

@@ -32,6 +32,8 @@ struct fx {
     int stop_after;     /* close the processor after this many successes (loop test) */
     int successes;
     int sleep_ms; /* the handler takes this long */
+    int giveups;  /* give-up hook calls */
+    char giveup_ext[16];
 };
 
 static int setup(void **state)
@@ -179,6 +181,41 @@ static void test_gives_up_and_unblocks_the_chat(void **state)
     assert_int_equal(scalar(f, "SELECT count(*) FROM effects"), 1);
 }
 
+/* The give-up hook: records the row, in a transaction of its own that commits. */
+static int giveup(void *ctx, struct db *db, const struct bot_inbox_row *row, int64_t now_s)
+{
+    (void)now_s;
+    struct fx *f = ctx;
+    f->giveups++;
+    assert_true(db_in_transaction(db));
+    assert_true(strncmp(row->payload, "body-", 5) == 0); /* the unsealed row */
+    snprintf(f->giveup_ext, sizeof f->giveup_ext, "%s", row->external_id);
+    assert_int_equal(
+        sqlite3_exec(db__conn(db), "INSERT INTO effects VALUES ('apology')", NULL, NULL, NULL),
+        SQLITE_OK);
+    return CORE_OK;
+}
+
+static void test_giving_up_runs_the_hook_once_and_commits_it(void **state)
+{
+    struct fx *f = *state;
+    make(f, 2, 1);
+    bot_inbox_set_giveup(f->inbox, giveup, f);
+    put(f, "1", "chat-a");
+    f->fail_left = 5;
+    size_t handled = 0;
+    assert_int_equal(bot_inbox_run_once(f->inbox, &handled), 0);
+    assert_int_equal(f->giveups, 0); /* a retry is not a give-up */
+    tb_sleep_ms(20);
+    assert_int_equal(bot_inbox_run_once(f->inbox, &handled), 0);
+    assert_int_equal(f->giveups, 1);
+    assert_string_equal(f->giveup_ext, "1");
+    assert_int_equal(scalar(f, "SELECT count(*) FROM effects WHERE ext = 'apology'"), 1);
+    tb_sleep_ms(20);
+    assert_int_equal(bot_inbox_run_once(f->inbox, &handled), 0);
+    assert_int_equal(f->giveups, 1); /* never again for the same row */
+}
+
 static void test_tampered_payload_fails_at_once(void **state)
 {
     struct fx *f = *state;
@@ -249,6 +286,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_rolls_back_and_retries_after_backoff, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gives_up_and_unblocks_the_chat, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_giving_up_runs_the_hook_once_and_commits_it, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_tampered_payload_fails_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_drains_backlog_in_chat_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_yields_after_its_time_budget, setup, teardown),
