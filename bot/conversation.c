@@ -253,6 +253,7 @@ static int fx_otp_verify(struct turn *t, const struct dlg_effect *fx, struct dlg
 
 static int fx_link(struct turn *t, const struct dlg_effect *fx)
 {
+    bool relink = t->contact.parent_id == fx->parent_id;
     int rc = db_contact_link(t->conv->db, t->contact.id, fx->parent_id, fx->consent_version,
                              fx->consent_at, t->now);
     if (rc == CORE_OK) {
@@ -263,7 +264,8 @@ static int fx_link(struct turn *t, const struct dlg_effect *fx)
         char detail[64];
         snprintf(detail, sizeof detail, "parent=%lld consent=%s", (long long)fx->parent_id,
                  fx->consent_version);
-        rc = audit_simple(t, "linked", detail);
+        /* The same parent accepting a new policy version is a consent, not a second link. */
+        rc = audit_simple(t, relink ? "consented" : "linked", detail);
     }
     if (rc == CORE_OK) {
         t->contact.parent_id = fx->parent_id;

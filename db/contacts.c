@@ -143,8 +143,12 @@ int db_contact_link(struct db *db,
                     int64_t consent_at,
                     int64_t linked_at)
 {
-    static const char sql[] = "UPDATE contacts SET parent_id = ?2, consent_version = ?3,"
-                              " consent_at = ?4, linked_at = ?5 WHERE id = ?1";
+    /* A new consent by the same parent (a new policy version) keeps the original link time. */
+    static const char sql[] =
+        "UPDATE contacts SET consent_version = ?3, consent_at = ?4,"
+        " linked_at = CASE WHEN parent_id = ?2 AND linked_at IS NOT NULL THEN linked_at"
+        "             ELSE ?5 END,"
+        " parent_id = ?2 WHERE id = ?1";
     if (parent_id <= 0 || !consent_version || !consent_version[0] ||
         strlen(consent_version) >= DB_CONSENT_VERSION_MAX) {
         return CORE_EINVAL;

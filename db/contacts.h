@@ -60,7 +60,9 @@ CORE_NODISCARD int db_contact_find(struct db *db,
 /** By id: CORE_ENOTFOUND when no such contact. */
 CORE_NODISCARD int db_contact_get(struct db *db, int64_t id, struct db_contact *out);
 
-/** Links the contact to a voucher holder and records the consent given (version, time).
+/** Links the contact to a voucher holder and records the consent given (version, time). When it
+ * is already linked to the same parent (a consent to a new policy version), linked_at keeps its
+ * first value.
  * CORE_ENOTFOUND for an unknown contact; CORE_EDB when the parent does not exist (foreign key). */
 CORE_NODISCARD int db_contact_link(struct db *db,
                                    int64_t id,

@@ -296,6 +296,24 @@ static void test_a_row_given_up_on_gets_one_apology(void **state)
     assert_non_null(strstr(text, "Извините"));
 }
 
+/* A new policy version accepted by a linked parent is recorded as a consent: the link keeps
+ * its first time and the audit chain gets "consented", not a second "linked". */
+static void test_new_policy_consent_keeps_the_link(void **state)
+{
+    struct fx *f = *state;
+    int64_t now = at("2026-12-03T10:00:00+05:00");
+    register_erlan(f, "erlan", now);
+    int64_t linked_at = count(f, "SELECT linked_at FROM contacts");
+    snprintf(f->conv.dialog.consent_version, sizeof f->conv.dialog.consent_version, "2027-01");
+    say(f, "erlan", "мәзір", now + 600); /* the new policy is asked first */
+    say(f, "erlan", "1", now + 600);     /* accepted */
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE consent_version = '2027-01'"),
+                     1);
+    assert_int_equal(count(f, "SELECT linked_at FROM contacts"), linked_at);
+    assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE action = 'linked'"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM audit WHERE action = 'consented'"), 1);
+}
+
 /* The IIN step answers whether a phone and an IIN belong together: a chat that keeps getting
  * it wrong is stopped for an hour, also across /start, before it can walk the IIN's serial
  * digits for a known phone. */
@@ -431,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_erase_forgets_the_chats_queued_messages, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_row_given_up_on_gets_one_apology, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_policy_consent_keeps_the_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry_tries_are_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_session_keeps_the_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_session_row_is_not_a_dead_end, setup,
