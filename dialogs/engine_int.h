@@ -51,6 +51,13 @@ enum dlg_reason {
 
 #define DLG_IIN_LEN 12
 
+/* The "yes" of a step with a lasting effect has an id of its own: Telegram keeps the buttons of
+ * earlier messages pressable, so a plain "yes" pressed on an old message (the data policy, the
+ * identity) would otherwise sign a timesheet, send a dispute or erase the account. */
+#define DLG_OPT_SIGN         "ts:sign"
+#define DLG_OPT_SEND_DISPUTE "dispute:send"
+#define DLG_OPT_ERASE        "unlink:erase"
+
 struct dlg_state {
     int version;
     enum dlg_step_id step;
