@@ -242,7 +242,7 @@ async function register(p, { lang, phone, iin, texts }) {
   await p.expect(texts.codeSent);
   await p.say(code);
   m = await p.expect(texts.registryData);
-  await p.press(m, 'yes');
+  await p.press(m, 'identity:yes');
   return p.expect(texts.menu);
 }
 
