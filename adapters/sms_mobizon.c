@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Mobizon (mobizon.kz), outbound only: SendSmsMessage request and its JSON answer. */
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,12 +39,20 @@ int ad_mobizon_send_body(
     return rc;
 }
 
+/* Mobizon's codes are small non-negative integers; anything else is not one of its answers
+ * (and a double beyond long must not be converted at all). */
+static bool code_ok(const cJSON *code)
+{
+    return cJSON_IsNumber(code) && code->valuedouble >= 0 && code->valuedouble < 1e6 &&
+           floor(code->valuedouble) == code->valuedouble;
+}
+
 int ad_mobizon_answer(const char *body, size_t len, struct ad_sms_answer *out)
 {
     memset(out, 0, sizeof *out);
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
-    if (!cJSON_IsObject(root) || !cJSON_IsNumber(code)) {
+    if (!cJSON_IsObject(root) || !code_ok(code)) {
         cJSON_Delete(root);
         return CORE_EBADINPUT;
     }

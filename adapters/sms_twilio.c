@@ -240,11 +240,12 @@ int ad_twilio_answer(const char *body, size_t len, struct ad_sms_answer *out)
     if (cJSON_IsString(segs) && segs->valuestring) {
         long n = strtol(segs->valuestring, NULL, 10);
         out->segments = n > 0 && n < 1000 ? (int)n : 0;
-    } else if (cJSON_IsNumber(segs)) {
-        out->segments = segs->valueint;
+    } else if (cJSON_IsNumber(segs) && segs->valuedouble > 0 && segs->valuedouble < 1000) {
+        out->segments = (int)segs->valuedouble;
     }
+    /* a double beyond long must not be converted: Twilio's codes are five digits */
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "code");
-    if (cJSON_IsNumber(code)) {
+    if (cJSON_IsNumber(code) && code->valuedouble > 0 && code->valuedouble < 1e6) {
         out->error_code = (long)code->valuedouble;
     }
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");

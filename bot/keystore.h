@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * The key file and the database belong together: the database remembers the id of the key
- * that sealed its data (meta "crypto.key_id", a keyed hash that reveals nothing of the key).
+ * that sealed its data (meta "crypto.key_id", a keyed hash that reveals nothing of the key),
+ * a sentinel sealed with its sealing key ("crypto.key_check") and its signing public key
+ * ("crypto.sign_pk"), so a file that differs in any of its three keys is refused.
  * Opening with another key file is refused (it could read nothing stored and would seal new
  * data no old key can read), and a missing key file is created only for a database that has
  * never had one — never silently next to a database full of sealed data. */

@@ -284,13 +284,15 @@ int dlg__escalate(struct dlg_ctx *ctx, const char *reason)
 /* Keywords that stand for an option id, first match in the step's options wins. */
 static const struct {
     enum dlg_keyword kw;
-    const char *ids[4];
+    const char *ids[8];
 } kw_options[] = {
-    {DLG_KW_YES, {"yes", NULL}},
+    {DLG_KW_YES, {"yes", DLG_OPT_SIGN, DLG_OPT_SEND_DISPUTE, DLG_OPT_ERASE, DLG_OPT_ITS_ME, NULL}},
     {DLG_KW_NO, {"no", "back", NULL}},
     {DLG_KW_BACK, {"back", "no", NULL}},
     {DLG_KW_CANCEL, {"back", "no", NULL}},
-    {DLG_KW_CONFIRM, {"ts:confirm", "yes", NULL}},
+    {DLG_KW_CONFIRM,
+     {"ts:confirm", "yes", DLG_OPT_SIGN, DLG_OPT_SEND_DISPUTE, DLG_OPT_ERASE, DLG_OPT_ITS_ME,
+      NULL}},
     {DLG_KW_DISPUTE, {"ts:dispute", NULL}},
     {DLG_KW_RESEND, {"otp:resend", NULL}},
     {DLG_KW_CHILDREN, {"menu:children", NULL}},
@@ -316,7 +318,7 @@ static const char *resolve_by_keyword(const struct dlg_ctx *ctx, enum dlg_keywor
         if (kw_options[i].kw != kw) {
             continue;
         }
-        for (size_t j = 0; j < 4 && kw_options[i].ids[j]; j++) {
+        for (size_t j = 0; j < 8 && kw_options[i].ids[j]; j++) {
             const char *id = find_opt(ctx, kw_options[i].ids[j]);
             if (id) {
                 return id;

@@ -51,6 +51,14 @@ enum dlg_reason {
 
 #define DLG_IIN_LEN 12
 
+/* The "yes" of a step with a lasting effect has an id of its own: Telegram keeps the buttons of
+ * earlier messages pressable, so a plain "yes" pressed on an old message (the data policy) would
+ * otherwise sign a timesheet, send a dispute, erase the account or link the chat. */
+#define DLG_OPT_SIGN         "ts:sign"
+#define DLG_OPT_SEND_DISPUTE "dispute:send"
+#define DLG_OPT_ERASE        "unlink:erase"
+#define DLG_OPT_ITS_ME       "identity:yes"
+
 struct dlg_state {
     int version;
     enum dlg_step_id step;

@@ -506,7 +506,7 @@ int dlg__sure_prompt(struct dlg_ctx *ctx)
 
 int dlg__sure_options(struct dlg_ctx *ctx)
 {
-    int r = dlg__opt(ctx, "yes", "opt.confirm");
+    int r = dlg__opt(ctx, DLG_OPT_SIGN, "opt.confirm");
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
 }
 
@@ -549,7 +549,7 @@ int dlg__sure_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (!input->choice) {
         return 1;
     }
-    if (strcmp(input->choice, "yes") == 0) {
+    if (strcmp(input->choice, DLG_OPT_SIGN) == 0) {
         return decide(ctx, DLG_DECISION_CONFIRM);
     }
     return dlg__go_show(ctx, DLG_ST_REVIEW);
@@ -746,7 +746,7 @@ int dlg__dsend_prompt(struct dlg_ctx *ctx)
 
 int dlg__dsend_options(struct dlg_ctx *ctx)
 {
-    int r = dlg__opt(ctx, "yes", "opt.send_kg");
+    int r = dlg__opt(ctx, DLG_OPT_SEND_DISPUTE, "opt.send_kg");
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
 }
 
@@ -755,7 +755,7 @@ int dlg__dsend_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (!input->choice) {
         return 1;
     }
-    if (strcmp(input->choice, "yes") == 0) {
+    if (strcmp(input->choice, DLG_OPT_SEND_DISPUTE) == 0) {
         return decide(ctx, DLG_DECISION_DISPUTE);
     }
     return dlg__go_show(ctx, DLG_ST_DISPUTE_REASON);

@@ -73,7 +73,7 @@ int dlg__unlink_prompt(struct dlg_ctx *ctx)
 
 int dlg__yes_no_options(struct dlg_ctx *ctx)
 {
-    int r = dlg__opt(ctx, "yes", "opt.yes_unlink");
+    int r = dlg__opt(ctx, DLG_OPT_ERASE, "opt.yes_unlink");
     return r < 0 ? r : dlg__opt(ctx, "no", "opt.no_keep");
 }
 
@@ -82,7 +82,7 @@ int dlg__unlink_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (!input->choice) {
         return 1;
     }
-    if (strcmp(input->choice, "yes") != 0) {
+    if (strcmp(input->choice, DLG_OPT_ERASE) != 0) {
         return dlg__go_show(ctx, DLG_ST_MENU);
     }
     struct dlg_state *st = ctx->st;

@@ -495,7 +495,7 @@ int dlg__identity_prompt(struct dlg_ctx *ctx)
 
 int dlg__identity_options(struct dlg_ctx *ctx)
 {
-    int r = dlg__opt(ctx, "yes", "identity.yes");
+    int r = dlg__opt(ctx, DLG_OPT_ITS_ME, "identity.yes");
     return r < 0 ? r : dlg__opt(ctx, "no", "identity.no");
 }
 
@@ -533,7 +533,7 @@ int dlg__identity_input(struct dlg_ctx *ctx, const struct dlg_input *input)
     if (!input->choice) {
         return 1;
     }
-    if (strcmp(input->choice, "yes") == 0) {
+    if (strcmp(input->choice, DLG_OPT_ITS_ME) == 0) {
         return link_parent(ctx);
     }
     ctx->st->iin[0] = '\0';

@@ -242,7 +242,7 @@ async function register(p, { lang, phone, iin, texts }) {
   await p.expect(texts.codeSent);
   await p.say(code);
   m = await p.expect(texts.registryData);
-  await p.press(m, 'yes');
+  await p.press(m, 'identity:yes');
   return p.expect(texts.menu);
 }
 
@@ -291,7 +291,7 @@ async function dispute(p, review, { days, reason, typed, prompts }) {
     await p.say(typed);
   }
   m = await p.expect(prompts.send);
-  await p.press(m, 'yes');
+  await p.press(m, 'dispute:send');
   const done = await p.expect(prompts.done);
   assert.match(done.text, RECEIPT);
   return done;
@@ -308,7 +308,7 @@ test('kk: Айгерім registers with her shared contact, confirms one child a
   m = await p.expect(KK.review);
   await p.press(m, 'ts:confirm');
   m = await p.expect(KK.sure);
-  await p.press(m, 'yes');
+  await p.press(m, 'ts:sign');
   m = await p.expect(KK.confirmed);
   assert.match(m.text, RECEIPT);
   if (!KK.menu.test(m.text) || !Parent.markup(m)?.inline_keyboard) {
@@ -341,7 +341,7 @@ test('ru: Дмитрий registers in Russian and confirms November', async () =
   m = await p.expect(RU.review);
   await p.press(m, 'ts:confirm');
   m = await p.expect(RU.sure);
-  await p.press(m, 'yes');
+  await p.press(m, 'ts:sign');
   m = await p.expect(RU.confirmed);
   assert.match(m.text, RECEIPT);
 });

@@ -305,6 +305,28 @@ static void test_send_bodies_and_answers(void **state)
     assert_int_equal(a.error_code, 30);
 }
 
+/* A number out of range in a gateway's answer is not converted blindly (a double beyond long is
+ * undefined behaviour): Mobizon's code must be a small integer or the answer is unreadable (and
+ * retried); Twilio's code and num_segments out of range are ignored. */
+static void test_answers_with_numbers_out_of_range(void **state)
+{
+    (void)state;
+    struct ad_sms_answer a;
+    const char *huge = "{\"code\":1e300,\"data\":[],\"message\":\"x\"}";
+    assert_int_equal(ad_mobizon_answer(huge, strlen(huge), &a), CORE_EBADINPUT);
+    const char *negative = "{\"code\":-1e30,\"data\":[],\"message\":\"x\"}";
+    assert_int_equal(ad_mobizon_answer(negative, strlen(negative), &a), CORE_EBADINPUT);
+    const char *fraction = "{\"code\":0.5,\"data\":[],\"message\":\"x\"}";
+    assert_int_equal(ad_mobizon_answer(fraction, strlen(fraction), &a), CORE_EBADINPUT);
+    const char *twilio = "{\"sid\":\"SMabc123\",\"code\":1e300,\"num_segments\":5000}";
+    assert_int_equal(ad_twilio_answer(twilio, strlen(twilio), &a), CORE_OK);
+    assert_int_equal(a.error_code, 0);
+    assert_int_equal(a.segments, 0);
+    const char *fine = "{\"sid\":\"SMabc123\",\"num_segments\":3}";
+    assert_int_equal(ad_twilio_answer(fine, strlen(fine), &a), CORE_OK);
+    assert_int_equal(a.segments, 3);
+}
+
 /* ---- rendering ---- */
 
 static void add_option(struct core_reply *r, const char *id, const char *label)
@@ -381,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_twilio_status),
         cmocka_unit_test(test_twilio_signature_base),
         cmocka_unit_test(test_send_bodies_and_answers),
+        cmocka_unit_test(test_answers_with_numbers_out_of_range),
         cmocka_unit_test(test_render_numbered_menu),
         cmocka_unit_test(test_render_respects_the_cap),
     };
