@@ -855,7 +855,8 @@ static int parse_sms(struct bot_conversation *conv,
     in->at = row->received_at;
     char prefix[48];
     snprintf(prefix, sizeof prefix, "in:%lld", (long long)row->id);
-    return bot_sms_gate(conv->db, conv->crypto, conv->cfg, in, prefix, now_s, dialog);
+    return bot_sms_gate(conv->db, conv->crypto, conv->cfg, in, prefix, row_time(row, now_s),
+                        dialog);
 }
 
 int bot_conversation_handle_row(void *ctx,

@@ -506,6 +506,12 @@ int dlg__sure_prompt(struct dlg_ctx *ctx)
 
 int dlg__sure_options(struct dlg_ctx *ctx)
 {
+    /* On SMS the review's "confirm" is option 1: a parent who sends "1" again because the
+     * answer was slow must land on "back", never on a legally binding signature. */
+    if (ctx->st->channel == CORE_CH_SMS) {
+        int r = dlg__opt(ctx, "back", "opt.back");
+        return r < 0 ? r : dlg__opt(ctx, DLG_OPT_SIGN, "opt.confirm");
+    }
     int r = dlg__opt(ctx, DLG_OPT_SIGN, "opt.confirm");
     return r < 0 ? r : dlg__opt(ctx, "back", "opt.back");
 }

@@ -242,7 +242,10 @@ static void test_register_to_receipt_kk(void **state)
     say(f, from, "қараша", r, TEXT_MAX);
     expect(r, "Томирис");
     say(f, from, "1", r, TEXT_MAX); /* confirm */
-    say(f, from, "1", r, TEXT_MAX); /* sure */
+    say(f, from, "1", r, TEXT_MAX); /* the same "1" again (a slow SMS): back, never a signature */
+    assert_int_equal(confirmed(f, "ch-0005"), 0);
+    say(f, from, "1", r, TEXT_MAX); /* confirm */
+    say(f, from, "2", r, TEXT_MAX); /* sure: on SMS the signature is option 2 */
     assert_int_equal(confirmed(f, "ch-0005"), 1);
     /* every sent SMS keeps the gateway's message id for delivery reports */
     assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM outbox WHERE channel = 'sms' AND "
