@@ -48,6 +48,7 @@ struct turn {
     struct db_contact contact;
     struct dlg_state *state;
     bool erased;
+    bool asked_phone; /* the dialog was waiting for the phone when the update came */
     int64_t now;
     struct core_reply *replies; /* MAX_REPLIES */
     size_t n_replies;
@@ -621,7 +622,9 @@ static int queue_telegram_reply(struct turn *t, const struct core_reply *reply, 
  * masked number, which renders with remove_keyboard. */
 static int queue_telegram_contact_ack(struct turn *t, const char *idem_prefix)
 {
-    if (t->in->kind != CORE_IN_CONTACT || !t->in->verified_phone[0]) {
+    /* Only a contact that answered the phone question is acknowledged: one shared at the menu
+     * was ignored by the dialog, and a tick would say otherwise. */
+    if (t->in->kind != CORE_IN_CONTACT || !t->in->verified_phone[0] || !t->asked_phone) {
         return CORE_OK;
     }
     for (size_t i = 0; i < t->n_replies; i++) {
@@ -677,6 +680,7 @@ static int handle_turn(struct turn *t, const char *idem_prefix)
         rc = state_load(t);
     }
     if (rc == CORE_OK) {
+        t->asked_phone = dlg_state_expects_phone(t->state);
         rc = run_dialog(t, out);
     }
     if (rc == CORE_OK && !t->erased) {

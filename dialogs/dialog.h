@@ -224,6 +224,8 @@ void dlg_state_restore_link(struct dlg_state *state,
 /** The linked parent, or 0. */
 int64_t dlg_state_parent(const struct dlg_state *state);
 enum dlg_lang dlg_state_lang(const struct dlg_state *state);
+/** True while the dialog waits for the phone (a shared contact is an answer only then). */
+bool dlg_state_expects_phone(const struct dlg_state *state);
 
 /** Advances the dialog by one event. On success *state is the new state and *out holds the
  * replies and effects (in order). On a view failure returns its code and leaves *state as it

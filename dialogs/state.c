@@ -51,6 +51,11 @@ int64_t dlg_state_parent(const struct dlg_state *state)
     return state->parent_id;
 }
 
+bool dlg_state_expects_phone(const struct dlg_state *state)
+{
+    return state->step == DLG_ST_PHONE;
+}
+
 enum dlg_lang dlg_state_lang(const struct dlg_state *state)
 {
     return state->lang;
