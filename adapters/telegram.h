@@ -158,6 +158,12 @@ CORE_NODISCARD int ad_telegram_each_update(
  * (offset 0 is left out). *out malloc'd, owned by the caller. */
 CORE_NODISCARD int
 ad_telegram_render_get_updates(int64_t offset, int timeout_s, char **out, size_t *out_len);
+/** Same with "limit" (1..100; 0 leaves it out, Telegram's default 100). */
+CORE_NODISCARD int ad_telegram_render_get_updates_limit(
+    int64_t offset, int timeout_s, int limit, char **out, size_t *out_len);
+/** The first "update_id": N of a body that is not valid JSON, by a plain scan: how a poller
+ * names, and skips, one update Telegram sent that cannot be read. false when there is none. */
+bool ad_telegram_scan_update_id(const char *body, size_t len, int64_t *id);
 
 /** setWebhook options. Every pointer is borrowed for the call. */
 struct ad_telegram_webhook {

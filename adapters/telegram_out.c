@@ -564,16 +564,57 @@ static bool add_allowed_updates(cJSON *root)
     return true;
 }
 
-int ad_telegram_render_get_updates(int64_t offset, int timeout_s, char **out, size_t *out_len)
+int ad_telegram_render_get_updates_limit(
+    int64_t offset, int timeout_s, int limit, char **out, size_t *out_len)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root || (offset > 0 && !cJSON_AddNumberToObject(root, "offset", (double)offset)) ||
+        (limit > 0 && !cJSON_AddNumberToObject(root, "limit", limit > 100 ? 100 : limit)) ||
         !cJSON_AddNumberToObject(root, "timeout", timeout_s < 0 ? 0 : timeout_s) ||
         !add_allowed_updates(root)) {
         cJSON_Delete(root);
         return CORE_ENOMEM;
     }
     return print_json(root, out, out_len);
+}
+
+int ad_telegram_render_get_updates(int64_t offset, int timeout_s, char **out, size_t *out_len)
+{
+    return ad_telegram_render_get_updates_limit(offset, timeout_s, 0, out, out_len);
+}
+
+bool ad_telegram_scan_update_id(const char *body, size_t len, int64_t *id)
+{
+    static const char key[] = "\"update_id\"";
+    size_t klen = sizeof key - 1;
+    for (size_t i = 0; i + klen < len; i++) {
+        if (memcmp(body + i, key, klen) != 0) {
+            continue;
+        }
+        size_t p = i + klen;
+        while (p < len &&
+               (body[p] == ' ' || body[p] == '\t' || body[p] == '\n' || body[p] == '\r')) {
+            p++;
+        }
+        if (p >= len || body[p] != ':') {
+            continue;
+        }
+        p++;
+        while (p < len && body[p] == ' ') {
+            p++;
+        }
+        int64_t v = 0;
+        size_t digits = 0;
+        while (p < len && body[p] >= '0' && body[p] <= '9' && digits < 15) {
+            v = v * 10 + (body[p++] - '0');
+            digits++;
+        }
+        if (digits > 0) {
+            *id = v;
+            return true;
+        }
+    }
+    return false;
 }
 
 int ad_telegram_render_set_webhook(const struct ad_telegram_webhook *hook,

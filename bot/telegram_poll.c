@@ -30,6 +30,7 @@ struct bot_telegram_poller {
     int backoff_ms;
     uint64_t sent_at; /* uv_now of the request in flight */
     bool in_flight;
+    bool one_at_a_time; /* an answer could not be read: ask for single updates to find it */
     bool started;
     bool closing;
     bool timer_closed;
@@ -98,6 +99,29 @@ static int ingest_one(void *ctx, const char *update, size_t len, int64_t update_
     return 0;
 }
 
+/* An answer that cannot be read as a whole must not stop every parent's updates for ever:
+ * the poller asks again one update at a time, and a single update that still cannot be read
+ * is named by a plain scan, logged and skipped. Returns true when it moved the offset. */
+static bool skip_unreadable(struct bot_telegram_poller *p, const struct bot_http_response *resp)
+{
+    if (!p->one_at_a_time) {
+        p->one_at_a_time = true;
+        LOG_WARN("unreadable_answer", "note=\"asking for one update at a time to find it\"");
+        return false;
+    }
+    int64_t id = 0;
+    if (!ad_telegram_scan_update_id(resp->body, resp->body_len, &id) || id < p->offset) {
+        return false;
+    }
+    LOG_ERROR("skipped_update",
+              "update_id=%" PRId64 " note=\"Telegram sent an update that "
+              "cannot be read; it was skipped\"",
+              id);
+    p->offset = id + 1;
+    persist_offset(p);
+    return true;
+}
+
 /* Commits every update of a successful answer; false when nothing new came. */
 static bool take_updates(struct bot_telegram_poller *p, const struct bot_http_response *resp)
 {
@@ -107,10 +131,16 @@ static bool take_updates(struct bot_telegram_poller *p, const struct bot_http_re
         p->offset = w.committed + 1;
         persist_offset(p);
     }
+    if (w.failed == CORE_OK && rc == CORE_EBADINPUT && w.committed < 0 &&
+        skip_unreadable(p, resp)) {
+        p->backoff_ms = 0;
+        return true;
+    }
     if (w.failed != CORE_OK || (rc != CORE_OK && rc != w.failed)) {
         back_off(p, w.failed != CORE_OK ? "inbox" : "answer", resp->status);
         return true;
     }
+    p->one_at_a_time = false;
     p->backoff_ms = 0;
     return w.committed >= 0;
 }
@@ -149,8 +179,8 @@ static int submit(struct bot_telegram_poller *p)
     char *body = NULL;
     size_t body_len = 0;
     char url[BOT_CFG_URL + BOT_CFG_STR + 64];
-    int rc =
-        ad_telegram_render_get_updates(p->offset, cfg->telegram.poll_timeout_s, &body, &body_len);
+    int rc = ad_telegram_render_get_updates_limit(p->offset, cfg->telegram.poll_timeout_s,
+                                                  p->one_at_a_time ? 1 : 0, &body, &body_len);
     if (rc == CORE_OK) {
         rc = bot_telegram_url(cfg, "getUpdates", url, sizeof url);
     }

@@ -39,8 +39,12 @@ struct api {
     int n;
     char *first_updates; /* served once to the first getUpdates, then empty answers */
     bool served;
-    int fail_polls; /* getUpdates answered 502, then 409, ... before anything is served */
+    int fail_polls;    /* getUpdates answered 502, then 409, ... before anything is served */
+    const char *stuck; /* served to every getUpdates until the offset passes STUCK_ID */
 };
+
+#define STUCK_ID   "904512400"
+#define PAST_STUCK "\"offset\":904512401"
 
 static void api_handler(void *ctx, const struct http_stub_request *req, struct http_stub_reply *r)
 {
@@ -62,6 +66,8 @@ static void api_handler(void *ctx, const struct http_stub_request *req, struct h
                                              "getUpdates method while webhook is "
                                              "active\"}")
                  : http_stub_reply_text(502, "<html>Bad Gateway</html>");
+    } else if (strcmp(method, "getUpdates") == 0 && a->stuck && !strstr(req->body, PAST_STUCK)) {
+        *r = http_stub_reply_text(200, a->stuck);
     } else if (strcmp(method, "getUpdates") == 0 && a->first_updates && !a->served) {
         a->served = true;
         *r = http_stub_reply_text(200, a->first_updates);
@@ -320,6 +326,29 @@ static void test_polling_commits_then_advances_and_persists_the_offset(void **st
     assert_int_equal(tb_db_int(f->db, "SELECT count(*) FROM inbox"), 2);
 }
 
+/* An answer cJSON cannot read (a lone UTF-16 surrogate escape) must not stall every parent:
+ * the poller asks for one update at a time, names the unreadable one, skips it and goes on. */
+static void test_polling_skips_an_update_that_cannot_be_read(void **state)
+{
+    struct fx *f = *state;
+    f->api->stuck = "{\"ok\":true,\"result\":[{\"update_id\":" STUCK_ID
+                    ",\"message\":{\"message_id\":1,\"from\":{\"id\":1234567890},\"chat\":"
+                    "{\"id\":1234567890,\"type\":\"private\"},\"date\":1764745200,"
+                    "\"text\":\"\\ud800\"}}]}";
+    write_config(f, "polling");
+    serve(f);
+    assert_true(wait_call(f->stub, f->api, "getUpdates", "\"limit\":1") >= 0);
+    assert_true(wait_call(f->stub, f->api, "getUpdates", PAST_STUCK) >= 0);
+    stop(f);
+    assert_int_equal(
+        tb_db_int(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'telegram.offset'"),
+        904512401);
+    char *log = tb_fixture_read(f->proc.log_path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "skipped_update update_id=" STUCK_ID));
+    free(log);
+}
+
 static void test_polling_backs_off_on_errors_and_loses_nothing(void **state)
 {
     struct fx *f = *state;
@@ -388,6 +417,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_webhook_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_polling_commits_then_advances_and_persists_the_offset,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_polling_skips_an_update_that_cannot_be_read, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_polling_backs_off_on_errors_and_loses_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_set_and_delete_webhook, setup, teardown),
