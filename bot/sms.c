@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "adapters/reply_codec.h"
+#include "bot/conversation.h"
 #include "core/log.h"
 #include "db/contacts.h"
 #include "db/sms.h"
@@ -406,10 +407,8 @@ void bot_code_sink_sms(struct bot_sms_code_sink *state,
 static int
 linked_contact(struct db *db, const struct bot_crypto *crypto, const char *phone, bool *linked)
 {
-    char identity[CORE_USER_ID_MAX + 16];
     unsigned char hash[BOT_HASH_BYTES];
-    int n = snprintf(identity, sizeof identity, "sms:%s", phone);
-    bot_crypto_hash(crypto, "contact", identity, (size_t)n, hash);
+    bot_conversation_contact_hash(crypto, "sms", phone, hash); /* the one derivation */
     struct db_contact contact;
     int rc = db_contact_find(db, "sms", hash, &contact);
     *linked = rc == CORE_OK && contact.parent_id != 0;

@@ -72,10 +72,8 @@ static void send_at(struct fx *f, const char *user, const char *line, int64_t re
     assert_true(len > 0);
     char ext[32];
     snprintf(ext, sizeof ext, "t-%lld", (long long)++f->next_id);
-    char identity[80];
-    int n = snprintf(identity, sizeof identity, "console:%s", user);
     unsigned char hash[BOT_HASH_BYTES];
-    bot_crypto_hash(f->reg.crypto, "chat", identity, (size_t)n, hash);
+    bot_inbox_chat_hash(f->reg.crypto, "console", user, hash);
     unsigned char *sealed = NULL;
     size_t sealed_len = 0;
     assert_int_equal(bot_crypto_seal(f->reg.crypto, payload, (size_t)len, BOT_INBOX_PAYLOAD_AD,
